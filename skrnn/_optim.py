@@ -1,0 +1,75 @@
+"""Optimisers and gradient clipping on the flat parameter buffer.
+
+Updates are in place on ``params``; the state (moments, velocity) is kept on
+the optimiser object so that ``partial_fit`` continues where it stopped.
+
+* :class:`Adam` (Kingma and Ba, 2015, with bias correction, PyTorch's form)::
+
+      m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+      p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+
+* :class:`SGD` with momentum (scikit-learn's form)::
+
+      u = mu u - lr g;   p += u              (classical)
+      p += mu u - lr g                       (Nesterov, after updating u)
+"""
+
+import numpy as np
+
+
+class Adam:
+    def __init__(self, n, dtype, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.t = 0
+        self.m = np.zeros(n, dtype=dtype)
+        self.v = np.zeros(n, dtype=dtype)
+
+    def step(self, params, grad):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.m *= b1
+        self.m += (1 - b1) * grad
+        self.v *= b2
+        self.v += (1 - b2) * (grad * grad)
+        c1 = 1 - b1**self.t
+        c2 = 1 - b2**self.t
+        denom = np.sqrt(self.v / c2)
+        denom += self.epsilon
+        params -= (self.learning_rate / c1) * self.m / denom
+
+
+class SGD:
+    def __init__(self, n, dtype, learning_rate=1e-2, momentum=0.9, nesterov=True):
+        self.learning_rate, self.momentum, self.nesterov = learning_rate, momentum, nesterov
+        self.t = 0
+        self.velocity = np.zeros(n, dtype=dtype)
+
+    def step(self, params, grad):
+        self.t += 1
+        u = self.velocity
+        u *= self.momentum
+        u -= self.learning_rate * grad
+        if self.nesterov:
+            params += self.momentum * u - self.learning_rate * grad
+        else:
+            params += u
+
+
+def clip_gradient(grad, clip_value=None, clip_norm=None):
+    """Clip ``grad`` in place: elementwise to ``[-clip_value, clip_value]``,
+    then (if needed) rescale to global L2 norm ``clip_norm``, keeping its
+    direction.  Returns ``(norm_before, clipped)``: the global norm before
+    clipping and whether either rule changed the gradient.
+    """
+    norm = float(np.sqrt(grad @ grad))
+    clipped = False
+    if clip_value is not None and np.abs(grad).max(initial=0) > clip_value:
+        np.clip(grad, -clip_value, clip_value, out=grad)
+        clipped = True
+    if clip_norm is not None:
+        n = norm if not clipped else float(np.sqrt(grad @ grad))
+        if n > clip_norm:
+            grad *= clip_norm / n
+            clipped = True
+    return norm, clipped
