@@ -36,24 +36,26 @@ def _tanh32(x):
 
 
 @kernel
-def _sigmoid_row(a, x, r, b, lo, hi):
-    """``a[j] = sigmoid(x[j] + r[j] + b[j])`` for ``lo <= j < hi``."""
+def _sigmoid_row(a, x, r, b, n):
+    """``a[j] = sigmoid(x[j] + r[j] + b[j])`` for ``j < n``."""
     if a.itemsize == 4:
-        for j in range(lo, hi):
+        for j in range(n):
             a[j] = np.float32(0.5) + np.float32(0.5) * _tanh32((x[j] + r[j] + b[j]) * np.float32(0.5))
     else:
-        for j in range(lo, hi):
+        for j in range(n):
             a[j] = 1 / (1 + np.exp(-(x[j] + r[j] + b[j])))
 
 
 @kernel
-def _tanh_row(a, lo, hi):
+def _tanh_row(a, lo, n):
+    """``tanh`` in place on ``a[lo:lo + n]``; loops start at 0 (LLVM does
+    not vectorise ``range(lo, hi)`` loops here)."""
     if a.itemsize == 4:
-        for j in range(lo, hi):
-            a[j] = _tanh32(a[j])
+        for j in range(n):
+            a[lo + j] = _tanh32(a[lo + j])
     else:
-        for j in range(lo, hi):
-            a[j] = np.tanh(a[j])
+        for j in range(n):
+            a[lo + j] = np.tanh(a[lo + j])
 
 
 @kernel
@@ -76,12 +78,12 @@ def forward(xp, w_hh_t, b_hh, lengths, hs, gates, hn):
             a = gates[t, b]
             if t < lengths[b]:
                 x, r = xp[t, b], rec[b]
-                _sigmoid_row(a, x, r, b_hh, 0, 2 * H)
+                _sigmoid_row(a, x, r, b_hh, 2 * H)
                 m = hn[t, b]
                 for j in range(H):
                     m[j] = r[2 * H + j] + b_hh[2 * H + j]
                     a[2 * H + j] = x[2 * H + j] + a[j] * m[j]
-                _tanh_row(a, 2 * H, 3 * H)
+                _tanh_row(a, 2 * H, H)
                 h, hp = hs[t + 1, b], hs[t, b]
                 for j in range(H):
                     z = a[H + j]

@@ -35,21 +35,26 @@ def _tanh32(x):
 
 @kernel
 def _gates(a, H):
-    """Activate one row ``(4H,)`` of pre-activations in place."""
+    """Activate one row ``(4H,)`` of pre-activations in place.
+
+    Loops start at 0 with offsets in the index: LLVM does not vectorise
+    ``range(lo, hi)`` loops here (the wraparound check on a possibly negative
+    index blocks it).
+    """
     if a.itemsize == 4:
         for j in range(2 * H):
             a[j] = np.float32(0.5) + np.float32(0.5) * _tanh32(a[j] * np.float32(0.5))
-        for j in range(2 * H, 3 * H):
-            a[j] = _tanh32(a[j])
-        for j in range(3 * H, 4 * H):
-            a[j] = np.float32(0.5) + np.float32(0.5) * _tanh32(a[j] * np.float32(0.5))
+        for j in range(H):
+            a[2 * H + j] = _tanh32(a[2 * H + j])
+        for j in range(H):
+            a[3 * H + j] = np.float32(0.5) + np.float32(0.5) * _tanh32(a[3 * H + j] * np.float32(0.5))
     else:
         for j in range(2 * H):
             a[j] = 1 / (1 + np.exp(-a[j]))
-        for j in range(2 * H, 3 * H):
-            a[j] = np.tanh(a[j])
-        for j in range(3 * H, 4 * H):
-            a[j] = 1 / (1 + np.exp(-a[j]))
+        for j in range(H):
+            a[2 * H + j] = np.tanh(a[2 * H + j])
+        for j in range(H):
+            a[3 * H + j] = 1 / (1 + np.exp(-a[3 * H + j]))
 
 
 @kernel
@@ -115,25 +120,34 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
             full = False
     rec = np.empty((B, H), dtype=dhs.dtype)
     tc = np.empty(H, dtype=dhs.dtype)
+    gh = np.empty(H, dtype=dhs.dtype)
+    one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     for t in range(T - 1, -1, -1):
         for b in range(B):
             d = dxp[t, b]
             if t < lengths[b]:
+                # short passes touching few arrays each, so that LLVM's runtime
+                # alias checks stay under its threshold and every pass vectorises
                 a = gates[t, b]
                 _tanh_row(cs[t + 1, b], tc)
-                cp, dcb, dhb, dsb = cs[t, b], dc[b], dh[b], dhs[t, b]
+                dsb, dhb = dhs[t, b], dh[b]
                 for j in range(H):
-                    gh = dsb[j] + dhb[j]
+                    gh[j] = dsb[j] + dhb[j]
+                gc = dc[b]
+                for j in range(H):
+                    o = a[3 * H + j]
+                    gc[j] += gh[j] * o * (one - tc[j] * tc[j])
+                    d[3 * H + j] = gh[j] * tc[j] * o * (one - o)
+                cp = cs[t, b]
+                for j in range(H):
                     i = a[j]
                     f = a[H + j]
                     g = a[2 * H + j]
-                    o = a[3 * H + j]
-                    gc = dcb[j] + gh * o * (1 - tc[j] * tc[j])
-                    d[j] = gc * g * i * (1 - i)
-                    d[H + j] = gc * cp[j] * f * (1 - f)
-                    d[2 * H + j] = gc * i * (1 - g * g)
-                    d[3 * H + j] = gh * tc[j] * o * (1 - o)
-                    dcb[j] = gc * f
+                    d[j] = gc[j] * g * i * (one - i)
+                    d[H + j] = gc[j] * cp[j] * f * (one - f)
+                    d[2 * H + j] = gc[j] * i * (one - g * g)
+                for j in range(H):
+                    gc[j] *= a[H + j]
             else:
                 for j in range(4 * H):
                     d[j] = 0
