@@ -24,6 +24,8 @@ Conventions (all arrays C-contiguous, one float dtype):
   ``1 / (1 - p)``.
 """
 
+import threading
+
 import numpy as np
 
 from ._heads import activate, loss_rows
@@ -53,7 +55,17 @@ class Network:
     head : {'softmax', 'sigmoid', 'identity'}
     sequence_output : bool
         Many-to-many (an output per step) instead of many-to-one.
+
+    Notes
+    -----
+    :meth:`loss_grad` and :meth:`predict` reuse work buffers (kept per thread
+    and per ``(T, B, dtype)``) across calls, and the named views of the last
+    few parameter buffers, so that a training step allocates almost nothing
+    and pays little Python overhead.  :meth:`forward` always returns fresh
+    arrays, since its cache may be kept by the caller.
     """
+
+    _MAX_VIEWS = 8
 
     def __init__(self, arch, head, sequence_output=False):
         self.arch = arch
@@ -61,6 +73,44 @@ class Network:
         self.sequence_output = sequence_output
         self.layout = Layout(arch)
         self.kernels = KERNELS[arch.cell]
+        self._names = [[arch.layer_names(layer, d) for d in range(arch.num_directions)]
+                       for layer in range(arch.num_layers)]
+        self._views_cache = {}
+        self._weight_mask = None
+        self._local = threading.local()
+
+    # ------------------------------------------------------------ bookkeeping
+    def _views(self, flat):
+        """Named views of ``flat``, cached by identity (the cache holds ``flat``
+        itself, so its id cannot be reused while the entry lives)."""
+        hit = self._views_cache.get(id(flat))
+        if hit is not None and hit[0] is flat:
+            return hit[1]
+        views = self.layout.views(flat)
+        if len(self._views_cache) >= self._MAX_VIEWS:
+            self._views_cache.clear()
+        self._views_cache[id(flat)] = (flat, views)
+        return views
+
+    def _workspace(self, T, B, dtype):
+        """Per-thread dict of reusable buffers for this batch shape, or None."""
+        spaces = self._local.__dict__.setdefault("spaces", {})
+        key = (T, B, np.dtype(dtype).char)
+        ws = spaces.get(key)
+        if ws is None:
+            if len(spaces) >= 4:  # e.g. a last, smaller minibatch and a validation batch
+                spaces.clear()
+            ws = spaces[key] = {}
+        return ws
+
+    @staticmethod
+    def _buffer(ws, name, shape, dtype):
+        if ws is None:
+            return np.empty(shape, dtype=dtype)
+        a = ws.get(name)
+        if a is None:
+            a = ws[name] = np.empty(shape, dtype=dtype)
+        return a
 
     # ------------------------------------------------------------------ forward
     def forward(self, flat, X, lengths, initial_state=None, masks=None):
@@ -71,58 +121,78 @@ class Network:
         masks : None or dict with optional ``'layers'`` (list of ``(T, B,
             H * dirs)`` masks for the inputs of layers 1..L-1) and ``'head'``.
         """
-        arch, P, K = self.arch, self.layout.views(flat), self.kernels
+        return self._forward(flat, X, lengths, initial_state, masks, None)
+
+    def _forward(self, flat, X, lengths, initial_state, masks, ws):
+        arch, P, K = self.arch, self._views(flat), self.kernels
         T, B, _ = X.shape
         H, dirs, cell = arch.hidden_size, arch.num_directions, arch.cell
+        dtype = X.dtype
+        buf = self._buffer
         lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         rev = reverse_index(lengths, T) if dirs == 2 else None
         masks = masks or {}
         h0, c0 = (initial_state if cell == "lstm" else (initial_state, None)) if initial_state is not None else (None, None)
+        relu = arch.activation == "relu"
         layers, inp = [], X
         for layer in range(arch.num_layers):
             if layer > 0 and masks.get("layers") is not None:
                 inp = inp * masks["layers"][layer - 1]
             entries = []
             for d in range(dirs):
-                w_ih, w_hh, b_ih, b_hh = (P[n] for n in arch.layer_names(layer, d))
+                n_ih, n_hh, n_bih, n_bhh = self._names[layer][d]
+                w_ih, w_hh, b_ih, b_hh = P[n_ih], P[n_hh], P[n_bih], P[n_bhh]
                 x = inp if d == 0 else _gather_time(inp, rev)
                 Din = x.shape[2]
-                bias = b_ih if cell == "gru" else b_ih + b_hh
-                xp = (x.reshape(T * B, Din) @ w_ih.T + bias).reshape(T, B, -1)
-                hs = np.empty((T + 1, B, H), dtype=X.dtype)
+                GH = w_hh.shape[0]
+                tag = (layer, d)
+                xp = buf(ws, ("xp", tag), (T, B, GH), dtype)
+                xp2 = xp.reshape(T * B, GH)
+                np.matmul(x.reshape(T * B, Din), w_ih.T, out=xp2)
+                xp2 += b_ih
+                if cell != "gru":
+                    xp2 += b_hh
+                hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
                 k = layer * dirs + d
                 hs[0] = 0 if h0 is None else h0[k]
                 e = {"x": x, "hs": hs}
-                w_t = np.ascontiguousarray(w_hh.T)
+                w_t = buf(ws, ("w_t", tag), (H, GH), dtype)
+                np.copyto(w_t, w_hh.T)
                 if cell == "rnn":
-                    K.forward(xp, w_t, lengths, arch.activation == "relu", hs)
+                    K.forward(xp, w_t, lengths, relu, hs)
                 elif cell == "lstm":
-                    cs = np.empty_like(hs)
+                    cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
                     cs[0] = 0 if c0 is None else c0[k]
-                    e["cs"], e["gates"] = cs, np.empty_like(xp)
+                    e["cs"] = cs
+                    e["gates"] = buf(ws, ("gates", tag), (T, B, GH), dtype)
                     K.forward(xp, w_t, lengths, hs, cs, e["gates"])
                 else:
-                    e["gates"], e["hn"] = np.empty_like(xp), np.empty((T, B, H), dtype=X.dtype)
-                    K.forward(xp, w_t, np.ascontiguousarray(b_hh), lengths, hs, e["gates"], e["hn"])
+                    e["gates"] = buf(ws, ("gates", tag), (T, B, GH), dtype)
+                    e["hn"] = buf(ws, ("hn", tag), (T, B, H), dtype)
+                    K.forward(xp, w_t, b_hh, lengths, hs, e["gates"], e["hn"])
                 entries.append(e)
-            outs = [entries[0]["hs"][1:]]
-            if dirs == 2:
-                outs.append(_gather_time(entries[1]["hs"][1:], rev))
-            inp = outs[0] if dirs == 1 else np.concatenate(outs, axis=2)
+            if dirs == 1:
+                inp = entries[0]["hs"][1:]
+            else:
+                inp = np.concatenate([entries[0]["hs"][1:], _gather_time(entries[1]["hs"][1:], rev)], axis=2)
             layers.append(entries)
         if self.sequence_output:
             feat = inp
+        elif dirs == 1:
+            feat = layers[-1][0]["hs"][T]
         else:
             feat = np.concatenate([e["hs"][T] for e in layers[-1]], axis=1)
         if masks.get("head") is not None:
             feat = feat * masks["head"]
-        logits = feat @ P["head.weight"].T + P["head.bias"]
+        logits = feat @ P["head.weight"].T
+        logits += P["head.bias"]
         return {"layers": layers, "rev": rev, "lengths": lengths, "feat": feat, "logits": logits,
                 "shape": (T, B), "masks": masks}
 
     def predict(self, flat, X, lengths, initial_state=None):
         """Head outputs: ``(B, K)``, or ``(T, B, K)`` for sequence output."""
-        return activate(self.head, self.forward(flat, X, lengths, initial_state)["logits"])
+        ws = self._workspace(X.shape[0], X.shape[1], X.dtype)
+        return activate(self.head, self._forward(flat, X, lengths, initial_state, None, ws)["logits"])
 
     def final_state(self, cache):
         """Final states in PyTorch's ``h_n`` layout (LSTM: ``(h_n, c_n)``)."""
@@ -138,9 +208,18 @@ class Network:
         return np.arange(T)[:, None] < lengths[None, :]
 
     def loss(self, cache, Y, sample_weight):
-        """Weighted data loss and ``dL/dlogits``."""
+        """Weighted data loss and ``dL/dlogits``.
+
+        ``sample_weight=None`` means equal weights (a faster path, same result).
+        """
         z = cache["logits"]
         rows, dz = loss_rows(self.head, z, Y)
+        if sample_weight is None and not self.sequence_output:
+            w = 1.0 / z.shape[0]
+            dz *= w
+            return float(rows.sum() * w), dz
+        if sample_weight is None:
+            sample_weight = np.ones(z.shape[-2], dtype=z.dtype)
         if self.sequence_output:
             T, _ = cache["shape"]
             w = self.valid_mask(cache["lengths"], T) * sample_weight[None, :]
@@ -155,17 +234,19 @@ class Network:
 
         Y : ``(B, K)`` targets, or ``(T, B, K)`` for sequence output.
         """
-        B = X.shape[1]
-        if sample_weight is None:
-            sample_weight = np.ones(B, dtype=X.dtype)
-        cache = self.forward(flat, X, lengths, masks=masks)
+        T, B = X.shape[0], X.shape[1]
+        ws = self._workspace(T, B, X.dtype)
+        cache = self._forward(flat, X, lengths, None, masks, ws)
         loss, dz = self.loss(cache, Y, sample_weight)
-        self.backward(flat, grad, cache, dz)
+        self._backward(flat, grad, cache, dz, None, ws, False)
         if alpha or l1:
-            wm = self.layout.weight_mask() if weight_mask is None else weight_mask
-            w = flat[wm]
+            if weight_mask is None:
+                if self._weight_mask is None:
+                    self._weight_mask = self.layout.weight_mask()
+                weight_mask = self._weight_mask
+            w = flat[weight_mask]
             loss += (0.5 * alpha * float(w @ w) + l1 * float(np.abs(w).sum())) / B
-            grad[wm] += (alpha * w + l1 * np.sign(w)) / B
+            grad[weight_mask] += (alpha * w + l1 * np.sign(w)) / B
         return loss
 
     # ----------------------------------------------------------------- backward
@@ -176,68 +257,94 @@ class Network:
         w.r.t. the initial state (PyTorch layout, LSTM a pair).
         dstate : optional gradient w.r.t. the final state (``h_n`` layout).
         """
-        arch, P, G = self.arch, self.layout.views(flat), self.layout.views(grad)
+        return self._backward(flat, grad, cache, dlogits, dstate, None, True)
+
+    def _backward(self, flat, grad, cache, dlogits, dstate, ws, full):
+        """``full=False`` (from :meth:`loss_grad`) skips ``dX`` and ``dstate0``."""
+        arch, P, G = self.arch, self._views(flat), self._views(grad)
         K, cell = self.kernels, arch.cell
+        buf = self._buffer
         T, B = cache["shape"]
         H, dirs = arch.hidden_size, arch.num_directions
         lengths, rev, masks = cache["lengths"], cache["rev"], cache["masks"]
         feat = cache["feat"]
         Hd = feat.shape[-1]
-        G["head.weight"][...] = dlogits.reshape(-1, dlogits.shape[-1]).T @ feat.reshape(-1, Hd)
-        G["head.bias"][...] = dlogits.reshape(-1, dlogits.shape[-1]).sum(0)
+        dl2 = dlogits.reshape(-1, dlogits.shape[-1])
+        np.matmul(dl2.T, feat.reshape(-1, Hd), out=G["head.weight"])
+        dl2.sum(0, out=G["head.bias"])
         dfeat = dlogits @ P["head.weight"]
         if masks.get("head") is not None:
             dfeat = dfeat * masks["head"]
         dtype = feat.dtype
         if self.sequence_output:
-            dout, dfinal = dfeat, np.zeros((B, Hd), dtype=dtype)
+            dout, dfinal = dfeat, None
         else:
             dout, dfinal = None, dfeat
         dh_n, dc_n = (dstate if cell == "lstm" else (dstate, None)) if dstate is not None else (None, None)
-        dh0 = np.zeros((arch.num_layers * dirs, B, H), dtype=dtype)
-        dc0 = np.zeros_like(dh0) if cell == "lstm" else None
+        if full:
+            dh0 = np.zeros((arch.num_layers * dirs, B, H), dtype=dtype)
+            dc0 = np.zeros_like(dh0) if cell == "lstm" else None
+        relu = arch.activation == "relu"
         for layer in range(arch.num_layers - 1, -1, -1):
             dinp = None
+            need_dx = full or layer > 0
             for d, e in enumerate(cache["layers"][layer]):
-                w_ih, w_hh, b_ih, b_hh = arch.layer_names(layer, d)
+                n_ih, n_hh, n_bih, n_bhh = self._names[layer][d]
+                tag = (layer, d)
                 k = layer * dirs + d
                 if dout is None:
-                    dhs = np.zeros((T, B, H), dtype=dtype)
+                    dhs = buf(ws, ("dhs", tag), (T, B, H), dtype)
+                    dhs.fill(0)
                 else:
                     dhs = np.ascontiguousarray(dout[:, :, d * H:(d + 1) * H])
                     if d == 1:
                         dhs = _gather_time(dhs, rev)
-                dh = np.zeros((B, H), dtype=dtype)
+                dh = buf(ws, ("dh", tag), (B, H), dtype)
                 if dfinal is not None and layer == arch.num_layers - 1:
-                    dh += dfinal[:, d * H:(d + 1) * H]
+                    dh[...] = dfinal[:, d * H:(d + 1) * H]
+                else:
+                    dh.fill(0)
                 if dh_n is not None:
                     dh += dh_n[k]
                 x, hs = e["x"], e["hs"]
                 Din = x.shape[2]
-                dxp = np.empty((T, B, arch.gates * H), dtype=dtype)
+                GH = arch.gates * H
+                dxp = buf(ws, ("dxp", tag), (T, B, GH), dtype)
                 if cell == "rnn":
-                    K.backward(hs, P[w_hh], lengths, arch.activation == "relu", dhs, dh, dxp)
+                    K.backward(hs, P[n_hh], lengths, relu, dhs, dh, dxp)
                     dhp = dxp
                 elif cell == "lstm":
-                    dc = np.zeros((B, H), dtype=dtype) if dc_n is None else np.array(dc_n[k], dtype=dtype)
-                    K.backward(e["cs"], e["gates"], P[w_hh], lengths, dhs, dh, dc, dxp)
-                    dc0[k] = dc
+                    dc = buf(ws, ("dc", tag), (B, H), dtype)
+                    if dc_n is None:
+                        dc.fill(0)
+                    else:
+                        dc[...] = dc_n[k]
+                    K.backward(e["cs"], e["gates"], P[n_hh], lengths, dhs, dh, dc, dxp)
+                    if full:
+                        dc0[k] = dc
                     dhp = dxp
                 else:
-                    dhp = np.empty_like(dxp)
-                    K.backward(hs, e["gates"], e["hn"], P[w_hh], lengths, dhs, dh, dxp, dhp)
-                dh0[k] = dh
-                dxp2 = dxp.reshape(T * B, -1)
-                dhp2 = dhp.reshape(T * B, -1)
-                G[w_ih][...] = dxp2.T @ x.reshape(T * B, Din)
-                G[b_ih][...] = dxp2.sum(0)
-                G[w_hh][...] = dhp2.T @ hs[:-1].reshape(T * B, H)
-                G[b_hh][...] = dhp2.sum(0)
-                dx = (dxp2 @ P[w_ih]).reshape(T, B, Din)
-                if d == 1:
-                    dx = _gather_time(dx, rev)
-                dinp = dx if dinp is None else dinp + dx
-            if layer > 0 and masks.get("layers") is not None:
+                    dhp = buf(ws, ("dhp", tag), (T, B, GH), dtype)
+                    K.backward(hs, e["gates"], e["hn"], P[n_hh], lengths, dhs, dh, dxp, dhp)
+                if full:
+                    dh0[k] = dh
+                dxp2 = dxp.reshape(T * B, GH)
+                dhp2 = dhp.reshape(T * B, GH)
+                np.matmul(dxp2.T, x.reshape(T * B, Din), out=G[n_ih])
+                dxp2.sum(0, out=G[n_bih])
+                np.matmul(dhp2.T, hs[:-1].reshape(T * B, H), out=G[n_hh])
+                if dhp is dxp:
+                    G[n_bhh][...] = G[n_bih]
+                else:
+                    dhp2.sum(0, out=G[n_bhh])
+                if need_dx:
+                    dx = (dxp2 @ P[n_ih]).reshape(T, B, Din)
+                    if d == 1:
+                        dx = _gather_time(dx, rev)
+                    dinp = dx if dinp is None else dinp + dx
+            if dinp is not None and layer > 0 and masks.get("layers") is not None:
                 dinp = dinp * masks["layers"][layer - 1]
             dout, dfinal = dinp, None
+        if not full:
+            return None
         return dout, ((dh0, dc0) if cell == "lstm" else dh0)
