@@ -16,6 +16,8 @@ the optimiser object so that ``partial_fit`` continues where it stopped.
 
 import numpy as np
 
+from ._kernels import optim as _kernels
+
 
 class Adam:
     def __init__(self, n, dtype, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -26,17 +28,14 @@ class Adam:
         self.v = np.zeros(n, dtype=dtype)
 
     def step(self, params, grad):
+        """One update of ``params`` in place (one fused kernel pass)."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.m *= b1
-        self.m += (1 - b1) * grad
-        self.v *= b2
-        self.v += (1 - b2) * (grad * grad)
         c1 = 1 - b1**self.t
         c2 = 1 - b2**self.t
-        denom = np.sqrt(self.v / c2)
-        denom += self.epsilon
-        params -= (self.learning_rate / c1) * self.m / denom
+        f = params.dtype.type
+        _kernels.adam(params, grad, self.m, self.v, f(b1), f(1 - b1), f(b2), f(1 - b2), f(c2),
+                      f(self.learning_rate / c1), f(self.epsilon))
 
 
 class SGD:
@@ -46,14 +45,10 @@ class SGD:
         self.velocity = np.zeros(n, dtype=dtype)
 
     def step(self, params, grad):
+        """One update of ``params`` in place (one fused kernel pass)."""
         self.t += 1
-        u = self.velocity
-        u *= self.momentum
-        u -= self.learning_rate * grad
-        if self.nesterov:
-            params += self.momentum * u - self.learning_rate * grad
-        else:
-            params += u
+        f = params.dtype.type
+        _kernels.sgd(params, grad, self.velocity, f(self.momentum), f(self.learning_rate), bool(self.nesterov))
 
 
 def clip_gradient(grad, clip_value=None, clip_norm=None):
