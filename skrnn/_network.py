@@ -149,9 +149,7 @@ class Network:
                 xp = buf(ws, ("xp", tag), (T, B, GH), dtype)
                 xp2 = xp.reshape(T * B, GH)
                 np.dot(x.reshape(T * B, Din), w_ih.T, out=xp2)  # np.matmul is 5x slower here for small Din
-                xp2 += b_ih
-                if cell != "gru":
-                    xp2 += b_hh
+                xp2 += b_ih if cell == "gru" else b_ih + b_hh
                 hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
                 k = layer * dirs + d
                 hs[0] = 0 if h0 is None else h0[k]
@@ -240,14 +238,38 @@ class Network:
         loss, dz = self.loss(cache, Y, sample_weight)
         self._backward(flat, grad, cache, dz, None, ws, False)
         if alpha or l1:
-            if weight_mask is None:
-                if self._weight_mask is None:
-                    self._weight_mask = self.layout.weight_mask()
-                weight_mask = self._weight_mask
-            w = flat[weight_mask]
-            loss += (0.5 * alpha * float(w @ w) + l1 * float(np.abs(w).sum())) / B
-            grad[weight_mask] += (alpha * w + l1 * np.sign(w)) / B
+            loss += self._penalty(flat, grad, alpha, l1, B, weight_mask)
         return loss
+
+    def _runs(self, weight_mask):
+        """Contiguous ``(start, stop)`` runs of ``weight_mask`` (cached by
+        identity: the weights are a few large blocks, and slicing them beats
+        boolean indexing of the whole buffer)."""
+        if weight_mask is None:
+            if self._weight_mask is None:
+                self._weight_mask = self.layout.weight_mask()
+            weight_mask = self._weight_mask
+        cached = getattr(self, "_runs_cache", None)
+        if cached is not None and cached[0] is weight_mask:
+            return cached[1]
+        m = np.concatenate([[False], np.asarray(weight_mask, dtype=bool), [False]])
+        edges = np.flatnonzero(m[1:] != m[:-1])
+        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+        self._runs_cache = (weight_mask, runs)
+        return runs
+
+    def _penalty(self, flat, grad, alpha, l1, B, weight_mask):
+        """``(0.5 alpha ||W||^2 + l1 ||W||_1) / B``; adds its gradient to ``grad``."""
+        sq, ab = 0.0, 0.0
+        for a, b in self._runs(weight_mask):
+            w, g = flat[a:b], grad[a:b]
+            if alpha:
+                sq += float(np.dot(w, w))
+                g += (alpha / B) * w
+            if l1:
+                ab += float(np.abs(w).sum())
+                g += (l1 / B) * np.sign(w)
+        return (0.5 * alpha * sq + l1 * ab) / B
 
     # ----------------------------------------------------------------- backward
     def backward(self, flat, grad, cache, dlogits, dstate=None):
