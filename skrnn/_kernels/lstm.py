@@ -123,14 +123,17 @@ def forward(xp, w_hh_t, lengths, hs, cs, gates):
     T, B, G = xp.shape
     H = G // 4
     tc = np.empty(H, dtype=xp.dtype)
+    # BLAS writes into a small reused buffer: writing its output straight into
+    # ``gates[t]`` (fresh memory every step) made the product 1.5x slower
+    rec = np.empty((B, G), dtype=xp.dtype)
     for t in range(T):
-        np.dot(hs[t], w_hh_t, gates[t])
+        np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
             a = gates[t, b]
             if t < lengths[b]:
-                x = xp[t, b]
+                x, r = xp[t, b], rec[b]
                 for j in range(G):
-                    a[j] += x[j]
+                    a[j] = x[j] + r[j]
                 _gates(a, H)
                 c, cp, h = cs[t + 1, b], cs[t, b], hs[t + 1, b]
                 for j in range(H):
