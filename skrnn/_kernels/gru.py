@@ -92,14 +92,16 @@ def _sigmoid_row(a, x, r, b, n):
 
 @kernel
 def _tanh_row(a, lo, n):
-    """``tanh`` in place on ``a[lo:lo + n]``; loops start at 0 (LLVM does
-    not vectorise ``range(lo, hi)`` loops here)."""
+    """``tanh`` in place on ``a[lo:lo + n]``, through a slice view: LLVM does
+    not vectorise ``range(lo, hi)`` loops or ``a[lo + j]`` with a runtime
+    ``lo`` here (it cannot rule out a negative, wrapped-around index)."""
+    s = a[lo:lo + n]
     if a.itemsize == 4:
         for j in range(n):
-            a[lo + j] = _tanh32(a[lo + j])
+            s[j] = _tanh32(s[j])
     else:
         for j in range(n):
-            a[lo + j] = _tanh64(a[lo + j])
+            s[j] = _tanh64(s[j])
 
 
 @kernel
@@ -154,27 +156,31 @@ def backward(hs, gates, hn, w_hh, lengths, dhs, dh, dxp, dhp):
     T, B, H = dhs.shape
     rec = np.empty((B, H), dtype=dhs.dtype)
     direct = np.empty((B, H), dtype=dhs.dtype)
+    gh = np.empty(H, dtype=dhs.dtype)
+    one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     for t in range(T - 1, -1, -1):
         for b in range(B):
             dx, dp = dxp[t, b], dhp[t, b]
             if t < lengths[b]:
+                # short passes touching few arrays each, so that LLVM's runtime
+                # alias checks stay under its threshold and every pass vectorises
                 a, m, hp = gates[t, b], hn[t, b], hs[t, b]
                 ds, dhb, db = dhs[t, b], dh[b], direct[b]
                 for j in range(H):
-                    gh = ds[j] + dhb[j]
-                    r = a[j]
+                    gh[j] = ds[j] + dhb[j]
+                for j in range(H):
                     z = a[H + j]
                     n = a[2 * H + j]
-                    gn = gh * (1 - z) * (1 - n * n)
-                    gz = gh * (hp[j] - n) * z * (1 - z)
-                    gr = gn * m[j] * r * (1 - r)
-                    dx[j] = gr
-                    dx[H + j] = gz
-                    dx[2 * H + j] = gn
-                    dp[j] = gr
-                    dp[H + j] = gz
+                    dx[2 * H + j] = gh[j] * (one - z) * (one - n * n)
+                    dx[H + j] = gh[j] * (hp[j] - n) * z * (one - z)
+                    db[j] = gh[j] * z
+                for j in range(H):
+                    r = a[j]
+                    gn = dx[2 * H + j]
+                    dx[j] = gn * m[j] * r * (one - r)
                     dp[2 * H + j] = gn * r
-                    db[j] = gh * z
+                for j in range(2 * H):
+                    dp[j] = dx[j]
             else:
                 for j in range(3 * H):
                     dx[j] = 0
