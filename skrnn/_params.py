@@ -108,7 +108,8 @@ class Layout:
                 f"unexpected {sorted(unexpected)}."
             )
         for k, v in views.items():
-            arr = np.asarray(state_dict[k].detach().cpu().numpy() if hasattr(state_dict[k], "detach") else state_dict[k])
+            src = state_dict[k]
+            arr = np.asarray(src.detach().cpu().numpy() if hasattr(src, "detach") else src)
             if arr.shape != v.shape:
                 raise ValueError(f"state_dict[{k!r}] has shape {arr.shape}, expected {v.shape}.")
             v[...] = arr

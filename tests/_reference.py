@@ -277,7 +277,7 @@ def network_objective(
     """Objective and exact gradient of a stacked recurrent network, in float64.
 
     The objective is the weighted data loss, plus the weight penalty
-    ``(0.5 * alpha * ||W||^2 + l1 * ||W||_1) / B``, plus the linear term
+    ``(0.5 * alpha * ||W||^2 + l1 * ||W||_1) / sum(sample_weight)``, plus the linear term
     ``<dstate, final state>`` when ``dstate`` is given (so that its gradient
     is what a backward pass seeded with ``dstate`` must return).
 
@@ -387,11 +387,12 @@ def network_objective(
             dout = dinp
         dX[:L, b] = dout
 
+    n = B if sample_weight is None else float(np.sum(sample_weight))  # sklearn's sw_sum
     for name in P:
         if "weight" in name:
             W = P[name]
-            objective += (0.5 * alpha * np.sum(W * W) + l1 * np.sum(np.abs(W))) / B
-            grads[name] += (alpha * W + l1 * np.sign(W)) / B
+            objective += (0.5 * alpha * np.sum(W * W) + l1 * np.sum(np.abs(W))) / n
+            grads[name] += (alpha * W + l1 * np.sign(W)) / n
 
     if cell == "lstm":
         return objective, grads, dX, (dh0, dc0), (h_fin, c_fin)

@@ -93,7 +93,7 @@ def torch_objective(arch, head, sequence_output, rec, lin, x, Y, sample_weight, 
     loss = (w * rows).sum() / w.sum()
     if alpha:
         weights = [p for name, p in rec.named_parameters() if "weight" in name] + [lin.weight]
-        loss = loss + 0.5 * alpha * sum((p * p).sum() for p in weights) / B
+        loss = loss + 0.5 * alpha * sum((p * p).sum() for p in weights) / float(sample_weight.sum())
     return loss, z, h_n, c_n
 
 

@@ -1,0 +1,134 @@
+"""RNNRegressor: identity head, single and multi-output targets."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_array, check_consistent_length
+
+from ._base import BaseRNN
+from ._compat import _fit_context
+from ._docstrings import fill
+
+
+class RNNRegressor(RegressorMixin, BaseRNN):
+    __doc__ = fill(
+        """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
+
+    Reads each sequence step by step and predicts one or several real values
+    from the final hidden state with a linear (identity) head, trained on half
+    the mean squared error. Targets are standardised internally (weighted mean
+    and standard deviation of the first fit) and predictions are mapped back,
+    so no target scaling is needed.
+
+    Parameters
+    ----------
+    {model_parameters}
+
+    {training_parameters}
+
+    Attributes
+    ----------
+    {fitted_attributes}
+
+    See Also
+    --------
+    RNNClassifier : The same network with a softmax head for classification.
+    sklearn.neural_network.MLPRegressor : Feed-forward network on flat features.
+
+    Notes
+    -----
+    Input conventions are those of :class:`RNNClassifier`.
+
+    References
+    ----------
+    Werbos, P. J. (1990). Backpropagation through time: what it does and how
+    to do it. Proceedings of the IEEE 78(10).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 10))
+    >>> y = X.sum(axis=1)
+    >>> reg = RNNRegressor(hidden_size=16, max_iter=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+    )
+
+    _head = "identity"
+
+    def _encode_targets(self, y, seqs, sw, first, classes=None):
+        if y is None:
+            raise ValueError("RNNRegressor requires y to be passed, but the target y is None.")
+        y = check_array(y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y")
+        check_consistent_length(seqs.X, y)
+        if y.ndim > 2:
+            raise ValueError(f"y must be of shape (n_samples,) or (n_samples, n_outputs); got {y.shape}.")
+        Y = y.reshape(len(y), -1).astype(np.float64)
+        if first:
+            self._y_1d = y.ndim == 1
+            w = sw / sw.sum()
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean = w @ Y
+                scale = np.sqrt(w @ (Y - mean) ** 2)
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError(
+                    "y is too large to standardise in float64 (its variance overflows); rescale the targets "
+                    "(e.g. divide by a power of ten) before fitting."
+                )
+            scale[scale < 1e-12 * np.maximum(np.abs(mean), 1.0)] = 1.0
+            scale[scale == 0] = 1.0
+            self._y_mean, self._y_scale = mean, scale
+        elif Y.shape[1] != len(self._y_mean):
+            raise ValueError(f"y has {Y.shape[1]} outputs, but the model was fitted with {len(self._y_mean)}.")
+        return ((Y - self._y_mean) / self._y_scale).astype(seqs.X.dtype), sw
+
+    def _unscale(self, Z):
+        out = Z * self._y_scale + self._y_mean
+        return out.ravel() if self._y_1d else out
+
+    def _score_seqs(self, seqs, Y, sw, flat):
+        Z = self._predict_seqs(seqs, flat=flat)
+        return float(r2_score(Y * self._y_scale, Z * self._y_scale, sample_weight=sw))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Training sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets. The standardisation of the first call is kept.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (pandas, indexed like ``X``, for DataFrame input).
+        """
+        Z, seqs = self._forward_raw(X)
+        return self._wrap(self._unscale(Z).astype(Z.dtype, copy=False), seqs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
