@@ -51,19 +51,26 @@ class SGD:
         _kernels.sgd(params, grad, self.velocity, f(self.momentum), f(self.learning_rate), bool(self.nesterov))
 
 
+def _norm(grad):
+    """Global L2 norm, accumulated in float64 so that a finite float32
+    gradient (norm above ~1.8e19) does not overflow to inf."""
+    g = grad if grad.dtype == np.float64 else grad.astype(np.float64)
+    return float(np.sqrt(g @ g))
+
+
 def clip_gradient(grad, clip_value=None, clip_norm=None):
     """Clip ``grad`` in place: elementwise to ``[-clip_value, clip_value]``,
     then (if needed) rescale to global L2 norm ``clip_norm``, keeping its
     direction.  Returns ``(norm_before, clipped)``: the global norm before
     clipping and whether either rule changed the gradient.
     """
-    norm = float(np.sqrt(grad @ grad))
+    norm = _norm(grad)
     clipped = False
     if clip_value is not None and np.abs(grad).max(initial=0) > clip_value:
         np.clip(grad, -clip_value, clip_value, out=grad)
         clipped = True
     if clip_norm is not None:
-        n = norm if not clipped else float(np.sqrt(grad @ grad))
+        n = norm if not clipped else _norm(grad)
         if n > clip_norm:
             grad *= clip_norm / n
             clipped = True

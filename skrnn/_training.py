@@ -127,7 +127,7 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
     best_vloss = np.inf
     try:
         for _ in range(epochs):
-            t0 = time.perf_counter()
+            t0 = t_shown = time.perf_counter()
             if est.shuffle:
                 order = rng.permutation(n)
             loss_sum, norms, clipped = 0.0, [], 0
@@ -149,6 +149,10 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
                 norms.append(norm)
                 clipped += was_clipped
                 est.t_ += len(idx)
+                if est.verbose and time.perf_counter() - t_shown > 1.0:  # progress line for long epochs
+                    t_shown = time.perf_counter()
+                    print(f"  epoch {est.n_iter_ + 1}: {a + len(idx)}/{n} sequences, "
+                          f"running loss = {loss_sum / (a + len(idx)):.6f}", end="\r", flush=True)
             est.n_iter_ += 1
             est.loss_ = loss_sum / n
             est.loss_curve_.append(est.loss_)
@@ -177,7 +181,7 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
                     est._no_improvement_count = 0
                 est.best_loss_ = min(best, est.loss_)
             if est.verbose:
-                print(f"{msg} ({time.perf_counter() - t0:.2f}s)", flush=True)
+                print(f"{msg} ({time.perf_counter() - t0:.2f}s)".ljust(72), flush=True)
             if est._no_improvement_count > est.n_iter_no_change:
                 if est.verbose:
                     what = "Validation loss" if early else "Training loss"
