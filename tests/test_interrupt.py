@@ -1,0 +1,56 @@
+"""Ctrl-C during a long fit: a real SIGINT to a subprocess."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+CHILD = textwrap.dedent(
+    """
+    import sys, warnings
+    import numpy as np
+    from skrnn import RNNClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 60))
+    y = (X[:, -3:].sum(1) > 0).astype(int)
+    clf = RNNClassifier(hidden_size=32, max_iter=10_000, tol=0, n_iter_no_change=10_000, verbose=1, random_state=0)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    msgs = [str(w.message) for w in rec]
+    assert any("interrupted" in m for m in msgs), msgs
+    assert clf.n_iter_ == len(clf.loss_curve_) == len(clf.grad_norm_curve_), (clf.n_iter_, len(clf.loss_curve_))
+    assert clf.n_iter_ >= 1
+    assert all(np.isfinite(w).all() for w in clf.weights_.values())
+    acc = clf.score(X, y)
+    print("RESULT", clf.n_iter_, acc, flush=True)
+    """
+)
+
+
+def test_sigint_stops_fit_and_keeps_a_usable_model():
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        # Wait until two epochs are done (kernels compiled, training under way).
+        seen = 0
+        for line in proc.stdout:
+            if line.startswith("Iteration"):
+                seen += 1
+                if seen == 2:
+                    break
+        assert seen == 2, proc.stderr.read()
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    result = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
+    assert result, out + err
+    _, n_iter, acc = result[0].split()
+    assert int(n_iter) >= 2
+    assert float(acc) > 0.6  # the weights are those of a trained, usable model
