@@ -1,8 +1,10 @@
 """skrnn: recurrent neural network estimators (RNN, LSTM, GRU) for scikit-learn."""
 
+from . import datasets
 from ._classifier import RNNClassifier
+from ._forecaster import RNNForecaster
 from ._regressor import RNNRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "__version__"]
+__all__ = ["RNNClassifier", "RNNForecaster", "RNNRegressor", "datasets", "__version__"]

@@ -1,0 +1,178 @@
+"""RNNForecaster: series face (index handling, forecasts, intervals, backtests,
+GridSearchCV), window face and the airline data set.  Small networks and few
+epochs keep each fit well under a second."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+
+from skrnn import RNNForecaster
+from skrnn.datasets import load_airline
+
+FAST = {"hidden_size": 8, "max_iter": 15, "random_state": 0}
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*maximum iterations.*")
+        yield
+
+
+@pytest.fixture(scope="module")
+def airline():
+    return load_airline()
+
+
+def test_load_airline(airline):
+    assert airline.name == "passengers"
+    assert len(airline) == 144 and airline.sum() == 40363
+    np.testing.assert_array_equal(airline[:12], [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118])
+    np.testing.assert_array_equal(airline[-5:], [606, 508, 461, 390, 432])
+    assert isinstance(airline.index, pd.DatetimeIndex) and airline.index.freqstr == "MS"
+    assert airline.index[0] == pd.Timestamp("1949-01-01") and airline.index[-1] == pd.Timestamp("1960-12-01")
+
+
+def test_forecast_index_and_name(airline):
+    f = RNNForecaster(window=24, horizon=12, **FAST).fit(airline)
+    fc = f.forecast()
+    assert isinstance(fc, pd.Series) and fc.name == "passengers" and len(fc) == 12
+    pd.testing.assert_index_equal(fc.index, pd.date_range("1961-01-01", periods=12, freq="MS", name="month"))
+    assert np.isfinite(fc).all()
+    out = f.forecast(36, interval=0.9)
+    assert list(out.columns) == ["forecast", "lower", "upper"] and len(out) == 36
+    assert (out.lower <= out.forecast).all() and (out.forecast <= out.upper).all()
+    assert out.index[-1] == pd.Timestamp("1963-12-01")
+
+
+@pytest.mark.parametrize(
+    "index, expected",
+    [
+        (pd.period_range("2000-01", periods=40, freq="M"), pd.period_range("2003-05", periods=5, freq="M")),
+        (pd.DatetimeIndex(pd.date_range("2000-01-31", periods=40, freq="ME").tolist()),  # freq not set: inferred
+         pd.date_range("2003-05-31", periods=5, freq="ME")),
+        (pd.date_range("2000-01-03", periods=40, freq="D"), pd.date_range("2000-02-12", periods=5, freq="D")),
+        (pd.RangeIndex(40), pd.RangeIndex(40, 45)),
+        (pd.Index(np.arange(10, 90, 2)), pd.RangeIndex(90, 100, 2)),
+    ],
+)
+def test_future_index_kinds(index, expected):
+    y = pd.Series(np.sin(np.arange(40) / 3) + 2, index=index, name="v")
+    fc = RNNForecaster(window=8, horizon=3, **FAST).fit(y).forecast(5)
+    pd.testing.assert_index_equal(fc.index, expected, exact=False)
+    assert fc.index.dtype == expected.dtype and fc.name == "v"
+    if isinstance(expected, pd.DatetimeIndex):
+        assert fc.index.freq == expected.freq
+
+
+def test_numpy_series_and_dataframe_and_list():
+    rng = np.random.RandomState(0)
+    a = np.cumsum(rng.normal(size=60)) + 10
+    fc = RNNForecaster(window=10, horizon=2, **FAST).fit(a).forecast(4)
+    pd.testing.assert_index_equal(fc.index, pd.RangeIndex(60, 64))
+    df = pd.DataFrame({"a": a, "b": a[::-1].copy()}, index=pd.period_range("2001-01", periods=60, freq="M"))
+    f = RNNForecaster(window=10, horizon=2, **FAST).fit(df)
+    out = f.forecast(3)
+    assert list(out.columns) == ["a", "b"] and out.index[0] == pd.Period("2006-01", "M")
+    both = f.forecast(3, interval=0.8)
+    assert both.columns.tolist() == [(c, k) for c in "ab" for k in ("forecast", "lower", "upper")]
+    lst = RNNForecaster(window=10, **FAST).fit([df.a, df.b[:50]]).forecast(2)
+    assert isinstance(lst, list) and lst[1].index[0] == pd.Period("2005-03", "M")
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "direct"])
+@pytest.mark.parametrize("differencing", ["none", "first", "seasonal"])
+def test_depends_only_on_last_window(airline, strategy, differencing):
+    W = 16
+    f = RNNForecaster(window=W, horizon=5, strategy=strategy, differencing=differencing, **FAST).fit(airline)
+    base = f.forecast(7).to_numpy()  # 7: not a multiple of the horizon
+    y2 = airline.copy()
+    y2.iloc[: len(y2) - W] = 1.0  # everything before the window
+    f._series.values[0] = y2.to_numpy()
+    np.testing.assert_allclose(f.forecast(7).to_numpy(), base, rtol=1e-12)
+    y3 = airline.copy()
+    y3.iloc[-1] += 50.0  # the last observation is used
+    f._series.values[0] = y3.to_numpy()
+    assert np.abs(f.forecast(7).to_numpy() - base).max() > 1e-6
+    # predict on raw windows is the same computation
+    np.testing.assert_allclose(f.predict(airline.to_numpy()[-W:][None])[0], base[:5], rtol=1e-12)
+
+
+def test_errors(airline):
+    f = RNNForecaster(window=12, **FAST)
+    y = airline.copy()
+    y.iloc[50] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        f.fit(y)
+    with pytest.raises(ValueError, match="gaps|regular"):
+        f.fit(airline.drop(airline.index[40]))
+    irregular = pd.Series(np.arange(5.0), index=pd.to_datetime(["2000-01-01", "2000-01-02", "2000-01-05",
+                                                                  "2000-01-06", "2000-01-20"]))
+    with pytest.raises(ValueError, match="no regular frequency"):
+        f.fit(irregular)
+    with pytest.raises(ValueError, match="not evenly spaced"):
+        f.fit(pd.Series(np.arange(30.0), index=np.r_[0:10, 11:31]))
+    with pytest.raises(ValueError, match="window=200 is too long"):
+        RNNForecaster(window=200).fit(airline)
+    with pytest.raises(ValueError, match="must exceed the differencing lag"):
+        RNNForecaster(window=12, differencing="seasonal").fit(airline)
+    fitted = RNNForecaster(window=12, **FAST).fit(airline[:60])
+    with pytest.raises(ValueError, match="not supported"):
+        fitted.forecast(3, X_future=np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="must start at"):
+        fitted.score(airline[70:82])
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        RNNForecaster().fit(np.zeros((20, 3)))
+    with pytest.raises(ValueError, match="window face|series face"):
+        RNNForecaster(**FAST).fit(np.zeros((20, 5)), np.zeros(20)).forecast()
+
+
+def test_score_is_negative_mase_of_next_block(airline):
+    train, test = airline[:120], airline[120:132]
+    f = RNNForecaster(window=24, **FAST).fit(train)
+    fc = f.forecast(12).to_numpy()
+    v = train.to_numpy()
+    scale = np.mean(np.abs(v[12:] - v[:-12]))
+    assert f.score(test) == pytest.approx(-np.mean(np.abs(test.to_numpy() - fc)) / scale)
+    assert f.score(test.to_numpy()) == pytest.approx(f.score(test))  # arrays: the rule is assumed, not checked
+
+
+def test_gridsearch_timeseriessplit(airline):
+    grid = {"window": [13, 24], "hidden_size": [4, 8]}
+    search = GridSearchCV(RNNForecaster(max_iter=10, random_state=0), grid, cv=TimeSeriesSplit(3, test_size=12))
+    search.fit(airline)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert (search.cv_results_["mean_test_score"] < 0).all()
+    assert search.best_estimator_.forecast(2).index[0] == pd.Timestamp("1961-01-01")
+    # the plain TimeSeriesSplit(5) of the issue: first fold trains on 24 months, so a window of 13 still fits
+    GridSearchCV(RNNForecaster(window=13, max_iter=5, hidden_size=4, random_state=0), {"alpha": [1e-4]},
+                 cv=TimeSeriesSplit(5)).fit(airline)
+
+
+def test_historical_forecasts_and_coverage(airline):
+    f = RNNForecaster(window=24, horizon=6, **FAST).fit(airline[:120])
+    bt = f.historical_forecasts(airline, steps=6, interval=0.9)
+    assert list(bt.columns) == ["series", "origin", "step", "time", "actual", "forecast", "lower", "upper"]
+    assert len(bt) == 25 * 6 and bt.origin.iloc[0] == pd.Timestamp("1958-12-01")
+    assert bt.time.iloc[0] == pd.Timestamp("1959-01-01") and bt.actual.iloc[0] == airline.iloc[120]
+    assert bt.actual.isna().sum() == 6 + 5 + 4 + 3 + 2 + 1  # steps past the end of the series
+    first = bt[bt.origin == bt.origin.iloc[0]].forecast.to_numpy()
+    np.testing.assert_allclose(first, f.forecast(6).to_numpy())  # origin = end of training: same as forecast
+    inside = bt.dropna()
+    coverage = np.mean((inside.actual >= inside.lower) & (inside.actual <= inside.upper))
+    assert coverage > 0.5
+
+
+def test_window_face():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 6))
+    f = RNNForecaster(horizon=3, **FAST).fit(X, X[:, :3])
+    assert f.predict(X).shape == (40, 3)
+    assert f.__sklearn_tags__().target_tags.multi_output
+    assert not RNNForecaster().__sklearn_tags__().target_tags.multi_output
+    with pytest.raises(ValueError, match="horizon=3"):
+        RNNForecaster(horizon=3, **FAST).fit(X, X[:, 0])
+    assert np.isfinite(f.score(X, X[:, :3]))
