@@ -116,16 +116,6 @@ def _gates(a, H):
 
 
 @kernel
-def _tanh_row(src, dst):
-    if src.itemsize == 4:
-        for j in range(src.size):
-            dst[j] = _tanh32(src[j])
-    else:
-        for j in range(src.size):
-            dst[j] = _tanh64(src[j])
-
-
-@kernel
 def forward(xp, w_hh_t, lengths, hs, cs, gates):
     """Run the recurrence.
 
@@ -136,7 +126,6 @@ def forward(xp, w_hh_t, lengths, hs, cs, gates):
     """
     T, B, G = xp.shape
     H = G // 4
-    tc = np.empty(H, dtype=xp.dtype)
     # BLAS writes into a small reused buffer: writing its output straight into
     # ``gates[t]`` (fresh memory every step) made the product 1.5x slower
     rec = np.empty((B, G), dtype=xp.dtype)
@@ -161,11 +150,17 @@ def forward(xp, w_hh_t, lengths, hs, cs, gates):
                         a[j] = x[j] + r[j]
                     _gates(a, H)
                 c, cp, h = cs[t + 1, b], cs[t, b], hs[t + 1, b]
-                for j in range(H):
-                    c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j]
-                _tanh_row(c, tc)
-                for j in range(H):
-                    h[j] = a[3 * H + j] * tc[j]
+                # one loop for c and h (short rows: loop set-up is the cost)
+                if f32:
+                    for j in range(H):
+                        cj = a[H + j] * cp[j] + a[j] * a[2 * H + j]
+                        c[j] = cj
+                        h[j] = a[3 * H + j] * _tanh32(cj)
+                else:
+                    for j in range(H):
+                        cj = a[H + j] * cp[j] + a[j] * a[2 * H + j]
+                        c[j] = cj
+                        h[j] = a[3 * H + j] * _tanh64(cj)
             else:
                 for j in range(H):
                     cs[t + 1, b, j] = cs[t, b, j]
@@ -191,35 +186,42 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
         if lengths[b] < T:
             full = False
     rec = np.empty((B, H), dtype=dhs.dtype)
-    tc = np.empty(H, dtype=dhs.dtype)
     gh = np.empty(H, dtype=dhs.dtype)
     one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
+    f32 = dhs.itemsize == 4
     for t in range(T - 1, -1, -1):
         for b in range(B):
             d = dxp[t, b]
             if t < lengths[b]:
-                # short passes touching few arrays each, so that LLVM's runtime
-                # alias checks stay under its threshold and every pass vectorises
-                a = gates[t, b]
-                _tanh_row(cs[t + 1, b], tc)
+                # three short passes, each touching few arrays, so that LLVM's
+                # runtime alias checks stay under its threshold and each
+                # vectorises; fewer passes matter for short rows
+                a, cn, cp = gates[t, b], cs[t + 1, b], cs[t, b]
                 dsb, dhb = dhs[t, b], dh[b]
                 for j in range(H):
                     gh[j] = dsb[j] + dhb[j]
                 gc = dc[b]
-                for j in range(H):
-                    o = a[3 * H + j]
-                    gc[j] += gh[j] * o * (one - tc[j] * tc[j])
-                    d[3 * H + j] = gh[j] * tc[j] * o * (one - o)
-                cp = cs[t, b]
+                if f32:
+                    for j in range(H):
+                        o = a[3 * H + j]
+                        tcj = _tanh32(cn[j])
+                        gc[j] += gh[j] * o * (one - tcj * tcj)
+                        d[3 * H + j] = gh[j] * tcj * o * (one - o)
+                else:
+                    for j in range(H):
+                        o = a[3 * H + j]
+                        tcj = _tanh64(cn[j])
+                        gc[j] += gh[j] * o * (one - tcj * tcj)
+                        d[3 * H + j] = gh[j] * tcj * o * (one - o)
                 for j in range(H):
                     i = a[j]
                     f = a[H + j]
                     g = a[2 * H + j]
-                    d[j] = gc[j] * g * i * (one - i)
-                    d[H + j] = gc[j] * cp[j] * f * (one - f)
-                    d[2 * H + j] = gc[j] * i * (one - g * g)
-                for j in range(H):
-                    gc[j] *= a[H + j]
+                    gcj = gc[j]
+                    d[j] = gcj * g * i * (one - i)
+                    d[H + j] = gcj * cp[j] * f * (one - f)
+                    d[2 * H + j] = gcj * i * (one - g * g)
+                    gc[j] = gcj * f
             else:
                 for j in range(4 * H):
                     d[j] = 0
