@@ -132,6 +132,7 @@ def forward(xp, w_hh_t, b_hh, lengths, hs, gates, hn):
     T, B, G = xp.shape
     H = G // 3
     rec = np.empty((B, G), dtype=xp.dtype)
+    one = np.ones(1, dtype=xp.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     for t in range(T):
         np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
@@ -147,7 +148,7 @@ def forward(xp, w_hh_t, b_hh, lengths, hs, gates, hn):
                 h, hp = hs[t + 1, b], hs[t, b]
                 for j in range(H):
                     z = a[H + j]
-                    h[j] = (1 - z) * a[2 * H + j] + z * hp[j]
+                    h[j] = (one - z) * a[2 * H + j] + z * hp[j]
             else:
                 for j in range(H):
                     hs[t + 1, b, j] = hs[t, b, j]
