@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import RNNClassifier, RNNForecaster, RNNRegressor
 
 CONFIGS = [
     {},
@@ -12,7 +12,9 @@ CONFIGS = [
     {"cell": "gru", "num_layers": 2},
 ]
 
-ESTIMATORS = [cls(**cfg) for cfg in CONFIGS for cls in (RNNClassifier, RNNRegressor)]
+ESTIMATORS = [cls(**cfg) for cfg in CONFIGS for cls in (RNNClassifier, RNNRegressor)] + [
+    RNNForecaster(),  # window face: fit(X windows, y next value); horizon > 1 needs y of width horizon
+]
 
 
 def expected_failed_checks(estimator):
@@ -35,6 +37,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor])
+@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor, RNNForecaster])
 def test_param_validation(cls):
     check_param_validation(cls.__name__, cls())
