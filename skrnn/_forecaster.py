@@ -35,6 +35,7 @@ FORECASTER_PARAMETERS = {
     "log": (False, ["boolean"]),
     "differencing": ("first", [StrOptions({"none", "first", "seasonal"})]),
     "seasonal_period": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
+    "target": (None, [None, str, list]),
     "calibration_size": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
     **{k: ((_DEFAULTS[k], c) if k in _DEFAULTS else (d, c)) for k, (d, c) in PARAMETERS.items()},
 }
@@ -43,9 +44,21 @@ FORECASTER_PARAMETERS = {
 class _Series:
     """The training series of the series face: values plus index bookkeeping."""
 
-    def __init__(self, X, name="y"):
+    def __init__(self, X, name="y", target=None):
         import pandas as pd
 
+        self.cov = self.cov_index = None
+        if target is not None and isinstance(X, pd.DataFrame):
+            targets = [target] if isinstance(target, str) else list(target)
+            missing = [c for c in targets if c not in X.columns]
+            if missing:
+                raise ValueError(f"target columns {missing} are not columns of {name} ({list(X.columns)}).")
+            others = [c for c in X.columns if c not in targets]
+            if others:
+                cov = X[others]
+                self.cov = _Series(cov, name=f"the covariates of {name}")
+                self.cov_names = others
+            X = X[target] if isinstance(target, str) else X[targets]  # a str target gives Series out
         self.kind_in = "list" if isinstance(X, (list, tuple)) else "frame" if isinstance(X, pd.DataFrame) else "one"
         if self.kind_in == "list":
             parts = [_Series(x, name=f"series {i} of the list") for i, x in enumerate(X)]
@@ -88,6 +101,10 @@ class _Series:
             self.index.append(c.index)
             self.names.append(c.name)
             self.freq.append(check_index(c.index, name))
+
+    def covariates(self):
+        """``(n, n_covariates)`` array of the covariate columns, or None."""
+        return None if self.cov is None else np.stack(self.cov.values, axis=1)
 
 
 def _mase_scale(v, m):
@@ -150,6 +167,14 @@ class RNNForecaster(RNNRegressor):
         Seasonal period; ``'auto'`` infers it from the index frequency
         (12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, else 1).
         Also the lag of the MASE scale used by :meth:`score`.
+
+    target : str, list of str or None, default=None
+        Series face with a DataFrame: the target columns. The other columns
+        are covariates known in advance (calendar effects, prices, holidays):
+        the network reads, at each step, the covariates of the step it
+        forecasts, so :meth:`forecast` needs their future values as
+        ``X_future``. ``None``: every column is a target. Covariates need
+        ``strategy='recursive'``.
 
     calibration_size : 'auto' or int, default='auto'
         Length of the final block of the training series held out to
@@ -269,7 +294,29 @@ class RNNForecaster(RNNRegressor):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        return self._fit_series(_Series(X))
+        return self._fit_series(_Series(X, target=self.target))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One more epoch on windows ``X`` and next values ``y`` (window face only).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_features), or list of arrays
+            History windows.
+        y : array-like of shape (n_samples,) or (n_samples, horizon)
+            Next ``horizon`` values after each window.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each window.
+
+        Returns
+        -------
+        self : object
+        """
+        if getattr(self, "_series", None) is not None:
+            raise ValueError("partial_fit continues a window-face fit; this RNNForecaster was fitted on a series "
+                             "(its network reads transformed windows). Refit with fit(y) on the longer series.")
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -290,11 +337,24 @@ class RNNForecaster(RNNRegressor):
     def _from_model(self, u):
         return np.exp(u) if self.log else u
 
-    def _inputs(self, U, sid):
-        """Network input ``(n, window - lag)`` from transformed windows ``U`` ``(n, window)``."""
+    def _inputs(self, U, sid, C=None):
+        """Network input ``(n, window - lag)`` from transformed windows ``U`` ``(n, window)``;
+        ``(n, window - lag, 1 + n_covariates)`` with the covariates ``C`` of the next step of each
+        difference, ``(n, window - lag, n_covariates)``."""
         lag = self._lag()
         Z = U[:, lag:] - U[:, :-lag] if lag else U
-        return (Z - self._mu[sid, None]) / self._sd[sid, None]
+        Z = (Z - self._mu[sid, None]) / self._sd[sid, None]
+        if C is None:
+            return Z
+        return np.concatenate([Z[:, :, None], (C - self._cmu) / self._csd], axis=2)
+
+    def _cov_windows(self, cov, origins, steps):
+        """Covariates ``(n, window + steps, n_cov)`` of the positions ``t - window + 1 .. t + steps`` of each
+        origin ``t`` (edge-padded past the end), and the mask ``(n, steps)`` of forecasts whose covariates exist."""
+        if cov is None:
+            return None, np.ones((len(origins), steps), dtype=bool)
+        pos = origins[:, None] + np.arange(-self.window + 1, steps + 1)[None, :]
+        return cov[np.clip(pos, 0, len(cov) - 1)], pos[:, self.window:] < len(cov)
 
     def _fit_series(self, S):
         kinds = {(k, str(f)) for k, f in S.freq}
@@ -319,10 +379,18 @@ class RNNForecaster(RNNRegressor):
         self._mu = np.array([np.mean(u[lag:] - u[:-lag]) if lag else u.mean() for u in U])
         self._sd = np.array([np.std(u[lag:] - u[:-lag]) if lag else u.std() for u in U])
         self._sd[~(self._sd > 1e-12 * np.maximum(np.abs(self._mu), 1))] = 1.0
+        cov = S.covariates()
+        if cov is not None:
+            if self.strategy != "recursive":
+                raise ValueError("Covariates (the non-target columns) need strategy='recursive'.")
+            self._cmu, self._csd = cov.mean(axis=0), cov.std(axis=0)
+            self._csd[~(self._csd > 0)] = 1.0
+            covwin = np.lib.stride_tricks.sliding_window_view(cov, W + H, axis=0).transpose(0, 2, 1)
         Xs, Ys = [], []
         for sid, u in enumerate(U):
             win = np.lib.stride_tricks.sliding_window_view(u, W + H)
-            Xs.append(self._inputs(win[:, :W], np.full(len(win), sid)))
+            C = None if cov is None else covwin[:, lag + 1:W + 1]
+            Xs.append(self._inputs(win[:, :W], np.full(len(win), sid), C))
             # targets: differences of the next H values, at the same lag, scaled like the inputs
             full = self._inputs(win, np.full(len(win), sid))
             Ys.append(full[:, -H:])
@@ -342,14 +410,16 @@ class RNNForecaster(RNNRegressor):
             raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
                              "and series scoring need the series face, fit(y).")
 
-    def _forecast_windows(self, U, sid, steps):
-        """Forecasts ``(n, steps)`` in the transformed space from windows ``U`` ``(n, window)``."""
+    def _forecast_windows(self, U, sid, steps, C=None):
+        """Forecasts ``(n, steps)`` in the transformed space from windows ``U`` ``(n, window)`` (and
+        covariates ``C`` ``(n, window + steps, n_cov)`` from :meth:`_cov_windows`)."""
         lag = self._lag()
         U = np.array(U, dtype=np.float64)
         W = self.window
         done = 0
         while done < steps:
-            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid).astype(self._flat.dtype))
+            Cw = None if C is None else C[:, done + lag + 1:done + W + 1]
+            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid, Cw).astype(self._flat.dtype))
             Z = Z.reshape(len(U), -1).astype(np.float64) * self._sd[sid, None] + self._mu[sid, None]
             for k in range(Z.shape[1]):
                 nxt = Z[:, k] + (U[:, -lag] if lag else 0.0)
@@ -373,8 +443,9 @@ class RNNForecaster(RNNRegressor):
         """
         if getattr(self, "_series", None) is None:
             return super().predict(X)
-        if self.n_series_ != 1:
-            raise ValueError("predict on raw windows needs a model of one series; use forecast() instead.")
+        if self.n_series_ != 1 or self._series.cov is not None:
+            raise ValueError("predict on raw windows needs a model of one series without covariates; use "
+                             "forecast() instead.")
         Xa = np.asarray(X, dtype=np.float64)
         if Xa.ndim != 2 or Xa.shape[1] != self.window:
             raise ValueError(f"X must be of shape (n_samples, window={self.window}); got {Xa.shape}.")
@@ -399,6 +470,9 @@ class RNNForecaster(RNNRegressor):
         cut.__dict__.update(S.__dict__)
         cut.values = [v[:-size] for v in S.values]
         cut.index = [ix[:-size] for ix in S.index]
+        if S.cov is not None:
+            cut.cov = _Series.__new__(_Series)
+            cut.cov.values = [c[:-size] for c in S.cov.values]
         model = clone(self)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -409,7 +483,8 @@ class RNNForecaster(RNNRegressor):
             u = self._to_model(v)
             origins = np.arange(len(u) - size - 1, len(u) - 1)  # last observed position
             wins = np.stack([u[t - self.window + 1:t + 1] for t in origins])
-            fc = model._forecast_windows(wins, np.full(len(origins), sid), K)
+            C, _ = self._cov_windows(S.covariates(), origins, K)
+            fc = model._forecast_windows(wins, np.full(len(origins), sid), K, C)
             for k in range(K):
                 ok = origins + k + 1 < len(u)
                 errors[k].extend(np.abs(u[origins[ok] + k + 1] - fc[ok, k]) / self._local_scale(wins[ok]))
@@ -446,8 +521,11 @@ class RNNForecaster(RNNRegressor):
             forecasts are fed back as observations.
         interval : float in (0, 1), default=None
             Coverage level of split-conformal prediction intervals (e.g. 0.9).
-        X_future : None
-            Future-known covariates; not supported yet (must be None).
+        X_future : pd.DataFrame or array-like of shape (>= steps, n_covariates), default=None
+            Future values of the covariates (the non-``target`` columns at
+            fit), for the ``steps`` forecast times; required exactly when the
+            model has covariates. A pandas index must start right after the
+            training series.
 
         Returns
         -------
@@ -460,8 +538,7 @@ class RNNForecaster(RNNRegressor):
             ``interval``). For a list of series, a list of the above.
         """
         self._check_series_mode()
-        if X_future is not None:
-            raise ValueError("X_future (future-known covariates) is not supported yet; pass X_future=None.")
+        C = self._future_covariates(X_future, steps)
         steps = self.horizon if steps is None else steps
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer; got {steps!r}.")
@@ -472,7 +549,7 @@ class RNNForecaster(RNNRegressor):
         S = self._series
         W = self.window
         U = np.stack([self._to_model(v[-W:]) for v in S.values])
-        fc = self._forecast_windows(U, np.arange(len(U)), steps)
+        fc = self._forecast_windows(U, np.arange(len(U)), steps, None if C is None else np.repeat(C, len(U), 0))
         q = None if interval is None else self._half_widths(interval, steps)
         outs = []
         for sid in range(len(U)):
@@ -490,6 +567,35 @@ class RNNForecaster(RNNRegressor):
         if S.kind_in == "frame":
             return pd.concat(outs if q is None else dict(zip(S.names, outs, strict=True)), axis=1)
         return outs[0]
+
+    def _future_covariates(self, X_future, steps):
+        """``(1, window + steps, n_cov)`` covariates: the training window's and ``X_future``'s."""
+        import pandas as pd
+
+        S = self._series
+        if S.cov is None:
+            if X_future is not None:
+                raise ValueError("X_future was given, but the model was fitted without covariates (fit a DataFrame "
+                                 "with target= naming the target columns to use the others as covariates).")
+            return None
+        if X_future is None:
+            raise ValueError(f"This model reads the covariates {S.cov_names}; pass their future values as "
+                             f"X_future (at least {steps} rows).")
+        if isinstance(X_future, pd.DataFrame):
+            missing = [c for c in S.cov_names if c not in X_future.columns]
+            if missing:
+                raise ValueError(f"X_future lacks the covariate columns {missing}.")
+            kind, freq = S.freq[0]
+            expected = future_index(kind, freq, S.index[0][-1], 1)[0]
+            if S.labelled[0] and len(X_future) and X_future.index[0] != expected:
+                raise ValueError(f"X_future must start at {expected!r}, the step after the training series; it "
+                                 f"starts at {X_future.index[0]!r}.")
+            X_future = X_future[S.cov_names]
+        F = np.asarray(X_future, dtype=np.float64).reshape(len(X_future), -1)
+        if F.shape[0] < steps or F.shape[1] != len(S.cov_names) or not np.isfinite(F).all():
+            raise ValueError(f"X_future must hold finite values of the {len(S.cov_names)} covariates for at least "
+                             f"{steps} steps; got shape {F.shape}.")
+        return np.concatenate([S.covariates()[-self.window:], F[:steps]])[None]
 
     def historical_forecasts(self, y=None, start=None, steps=None, stride=1, interval=None):
         """Forecasts from rolling origins with the fitted model, as a tidy DataFrame.
@@ -518,6 +624,8 @@ class RNNForecaster(RNNRegressor):
         Returns
         -------
         forecasts : pd.DataFrame
+            With covariates, forecasts of times past the end of ``y`` are
+            NaN (their covariates are unknown).
             One row per (series, origin, step) with columns ``series``
             (position), ``origin`` (label of the last observation used),
             ``step`` (1-based), ``time`` (label forecast), ``actual`` (NaN past
@@ -527,7 +635,7 @@ class RNNForecaster(RNNRegressor):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else _Series(y)
+        S = self._series if y is None else _Series(y, target=self.target)
         if len(S.values) != self.n_series_:
             raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
         steps = self.horizon if steps is None else steps
@@ -549,7 +657,9 @@ class RNNForecaster(RNNRegressor):
             origins = np.arange(t0, len(v), stride)
             u = self._to_model(v)
             wins = np.stack([u[t - W + 1:t + 1] for t in origins])
-            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps)
+            C, known = self._cov_windows(S.covariates(), origins, steps)
+            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C)
+            fc[~known] = np.nan  # covariates unknown there
             kind, freq = S.freq[sid]
             labels = index.append(future_index(kind, freq, index[-1], steps))
             for j, t in enumerate(origins):
@@ -589,14 +699,20 @@ class RNNForecaster(RNNRegressor):
         if y is not None:
             return super().score(X, y, sample_weight=sample_weight)
         self._check_series_mode()
-        T = _Series(X, name="the scored block")
+        T = _Series(X, name="the scored block", target=self.target)
         S = self._series
         if len(T.values) != len(S.values):
             raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
         steps = max(len(v) for v in T.values)
         W = self.window
         U = np.stack([self._to_model(v[-W:]) for v in S.values])
-        fc = self._from_model(self._forecast_windows(U, np.arange(len(U)), steps))
+        C = None
+        if S.cov is not None:
+            if T.cov is None:
+                raise ValueError(f"The scored block must hold the covariate columns {S.cov_names} too.")
+            C = self._future_covariates(T.covariates(), steps)
+            C = np.repeat(C, len(U), 0)
+        fc = self._from_model(self._forecast_windows(U, np.arange(len(U)), steps, C))
         errs = []
         for sid, v in enumerate(T.values):
             kind, freq = S.freq[sid]

@@ -120,7 +120,7 @@ def test_errors(airline):
     with pytest.raises(ValueError, match="must exceed the differencing lag"):
         RNNForecaster(window=12, differencing="seasonal").fit(airline)
     fitted = RNNForecaster(window=12, **FAST).fit(airline[:60])
-    with pytest.raises(ValueError, match="not supported"):
+    with pytest.raises(ValueError, match="fitted without covariates"):
         fitted.forecast(3, X_future=np.zeros((3, 1)))
     with pytest.raises(ValueError, match="must start at"):
         fitted.score(airline[70:82])
@@ -176,3 +176,33 @@ def test_window_face():
     with pytest.raises(ValueError, match="horizon=3"):
         RNNForecaster(horizon=3, **FAST).fit(X, X[:, 0])
     assert np.isfinite(f.score(X, X[:, :3]))
+
+
+def _promo_frame(n=200):
+    rng = np.random.RandomState(0)
+    promo = (rng.rand(n) < 0.2).astype(float)
+    sales = 10 + np.sin(np.arange(n) * 2 * np.pi / 7) + 3 * promo + 0.1 * rng.randn(n)
+    return pd.DataFrame({"sales": sales, "promo": promo}, index=pd.date_range("2000-01-03", periods=n, freq="D"))
+
+
+def test_future_known_covariates():
+    df = _promo_frame()
+    train, test = df[:170], df[170:]
+    params = {"window": 14, "horizon": 7, "max_iter": 60, "random_state": 0}
+    with_cov = RNNForecaster(target="sales", **params).fit(train)
+    without = RNNForecaster(**params).fit(train.sales)
+    assert with_cov.score(test) > without.score(test.sales)  # the promotions are learnt
+    fc = with_cov.forecast(10, X_future=test[["promo"]])
+    assert isinstance(fc, pd.Series) and fc.name == "sales" and fc.index[0] == test.index[0]
+    promo_effect = fc.to_numpy() - with_cov.forecast(10, X_future=test[["promo"]] * 0).to_numpy()
+    assert promo_effect[test.promo.to_numpy()[:10] > 0].mean() > 1.0
+    with pytest.raises(ValueError, match="X_future"):
+        with_cov.forecast(10)
+    with pytest.raises(ValueError, match="must start at"):
+        with_cov.forecast(3, X_future=test[["promo"]][1:])
+    with pytest.raises(ValueError, match="at least 10 steps"):
+        with_cov.forecast(10, X_future=test[["promo"]][:5])
+    bt = with_cov.historical_forecasts(df, steps=7, interval=0.9)
+    assert bt.forecast.isna().sum() == 7 * 8 // 2  # past the end of df the covariates are unknown
+    with pytest.raises(ValueError, match="recursive"):
+        RNNForecaster(target="sales", strategy="direct", **params).fit(train)
