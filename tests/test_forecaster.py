@@ -206,3 +206,16 @@ def test_future_known_covariates():
     assert bt.forecast.isna().sum() == 7 * 8 // 2  # past the end of df the covariates are unknown
     with pytest.raises(ValueError, match="recursive"):
         RNNForecaster(target="sales", strategy="direct", **params).fit(train)
+
+
+def test_gridsearch_on_dataframe_and_pickle(airline):
+    import pickle
+
+    df = pd.DataFrame({"a": airline.to_numpy(), "b": airline.to_numpy()[::-1].copy()},
+                      index=airline.index.to_period("M"))
+    search = GridSearchCV(RNNForecaster(window=13, max_iter=5, hidden_size=4, random_state=0), {"alpha": [1e-4, 1e-2]},
+                          cv=TimeSeriesSplit(2, test_size=12)).fit(df)
+    best = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(best))
+    pd.testing.assert_frame_equal(restored.forecast(3), best.forecast(3))
+    assert restored.forecast(3).index[0] == pd.Period("1961-01", "M")
