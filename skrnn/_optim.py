@@ -52,10 +52,14 @@ class SGD:
 
 
 def _norm(grad):
-    """Global L2 norm, accumulated in float64 so that a finite float32
-    gradient (norm above ~1.8e19) does not overflow to inf."""
-    g = grad if grad.dtype == np.float64 else grad.astype(np.float64)
-    return float(np.sqrt(g @ g))
+    """Global L2 norm.  A finite float32 gradient whose squared norm
+    overflows (norm above ~1.8e19) is summed again in float64, so it is
+    clipped rather than zeroed."""
+    sq = float(grad @ grad)
+    if not np.isfinite(sq) and grad.dtype != np.float64:
+        g = grad.astype(np.float64)
+        sq = float(g @ g)
+    return float(np.sqrt(sq))
 
 
 def clip_gradient(grad, clip_value=None, clip_norm=None):
