@@ -55,7 +55,8 @@ def _norm(grad):
     """Global L2 norm.  A finite float32 gradient whose squared norm
     overflows (norm above ~1.8e19) is summed again in float64, so it is
     clipped rather than zeroed."""
-    sq = float(grad @ grad)
+    with np.errstate(over="ignore"):
+        sq = float(grad @ grad)
     if not np.isfinite(sq) and grad.dtype != np.float64:
         g = grad.astype(np.float64)
         sq = float(g @ g)
