@@ -110,6 +110,8 @@ class BaseRNN(BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         first = not hasattr(self, "_flat") or not (incremental or self.warm_start)
         seqs = check_sequences(self, X, reset=first)
+        if not first and seqs.X.dtype != self._flat.dtype:  # a fitted model keeps its dtype, as its optimiser state
+            seqs.X = seqs.X.astype(self._flat.dtype)
         sw = _check_sample_weight(sample_weight, seqs.X, dtype=seqs.X.dtype, ensure_non_negative=True)
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
@@ -125,8 +127,6 @@ class BaseRNN(BaseEstimator):
             self._flat = initialize(Layout(self._arch), self._random_state, dtype,
                                     self.initializer, self.recurrent_initializer)
             self._reset_curves()
-        elif self._flat.dtype != dtype:
-            self._flat = self._flat.astype(dtype)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = None  # built by fit_epochs
         self.n_outputs_ = Y.shape[-1]

@@ -112,6 +112,9 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
     early = est.early_stopping and not incremental
     if early:
         (seqs, Y, sw), val = _split_validation(est, seqs, Y, sw)
+        if est.validation_scores_ is None:  # a warm start that switched early stopping on
+            est.validation_scores_, est.validation_loss_curve_ = [], []
+            est.best_validation_score_ = -np.inf
     if est._optimizer is None:
         est._optimizer = _make_optimizer(est, flat.size, dtype)
     opt = est._optimizer
@@ -121,6 +124,7 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
     grad = np.zeros_like(flat)
     weight_mask = net.layout.weight_mask()
     best_flat = flat.copy() if early else None
+    last_good, have_good = np.empty_like(flat), False  # the last weights whose loss was finite
     epochs = 1 if incremental else est.max_iter
     alpha, l1 = est.alpha, est.l1
     order = np.arange(n)
@@ -138,12 +142,16 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
                 loss = net.loss_grad(flat, grad, X, L, Yb, w, alpha, l1, masks, weight_mask)
                 norm, was_clipped = clip_gradient(grad, est.clip_value, est.clip_norm)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
+                    if have_good:  # the current weights overflow: step back to the last finite ones
+                        flat[...] = last_good
                     raise Diverged(
                         f"{type(est).__name__}: the training loss or gradient became non-finite in epoch "
-                        f"{est.n_iter_ + 1} (loss={loss!r}, gradient norm={norm!r}). The weights of the last "
-                        "finite update are kept. Try a smaller learning_rate_init, a smaller clip_norm, "
+                        f"{est.n_iter_ + 1} (loss={loss!r}, gradient norm={norm!r}). The last weights with a "
+                        "finite loss are kept. Try a smaller learning_rate_init, a smaller clip_norm, "
                         "standardised inputs and targets, or cell='lstm'/'gru' instead of a ReLU Elman cell."
                     )
+                last_good[...] = flat
+                have_good = True
                 opt.step(flat, grad)
                 loss_sum += loss * len(idx)
                 norms.append(norm)
