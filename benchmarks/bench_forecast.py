@@ -131,7 +131,7 @@ if __name__ == "__main__":
         # stage 1: transformation and strategy; stage 2: size of the window, the network and the training
         select({"window": 24, "horizon": 12},
                {"differencing": ["seasonal", "first", "none"], "log": [False, True],
-                "strategy": ["recursive", "direct"]})
+                "strategy": ["recursive", "direct", "seq2seq"]})
         select({"horizon": 12, "differencing": "first", "log": False, "strategy": "recursive"},
                {"window": [15, 18, 24, 36], "hidden_size": [16, 32], "max_iter": [150, 300]})
     else:

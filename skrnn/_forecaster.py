@@ -17,21 +17,26 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import column_or_1d
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import PARAMETERS, constraints, make_init
 from ._compat import Interval, StrOptions, _fit_context
+from ._config import single_threaded_blas
 from ._docstrings import fill
+from ._params import Layout, initialize
 from ._regressor import RNNRegressor
+from ._seq2seq import Seq2Seq, seq2seq_architectures
 from ._timeindex import check_index, future_index, seasonal_period
+from ._training import fit_epochs
+from ._validation import check_sequences
 
 _DEFAULTS = {"hidden_size": 32, "max_iter": 300, "learning_rate_init": 0.005, "n_iter_no_change": 20}
 
 FORECASTER_PARAMETERS = {
     "window": (18, [Interval(Integral, 1, None, closed="left")]),
     "horizon": (1, [Interval(Integral, 1, None, closed="left")]),
-    "strategy": ("recursive", [StrOptions({"recursive", "direct"})]),
+    "strategy": ("recursive", [StrOptions({"recursive", "direct", "seq2seq"})]),
     "log": (False, ["boolean"]),
     "differencing": ("first", [StrOptions({"none", "first", "seasonal"})]),
     "seasonal_period": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
@@ -149,10 +154,14 @@ class RNNForecaster(RNNRegressor):
         face, and the default number of steps of :meth:`forecast`. Longer
         forecasts feed forecasts back as observations.
 
-    strategy : {'recursive', 'direct'}, default='recursive'
+    strategy : {'recursive', 'direct', 'seq2seq'}, default='recursive'
         Series face only. ``'recursive'`` trains a one-step model and feeds its
         forecasts back; ``'direct'`` trains one multi-output head that reads
-        the window and emits all ``horizon`` steps at once.
+        the window and emits all ``horizon`` steps at once; ``'seq2seq'`` is
+        a direct encoder-decoder: the encoder's final state starts a decoder
+        that runs ``horizon`` steps (one output each). ``seq2seq`` needs
+        ``bidirectional=False``, and its weights are not exposed by
+        ``weights_``/``get_state_dict``.
 
     log : bool, default=False
         Model the logarithm of a positive series (multiplicative
@@ -289,6 +298,7 @@ class RNNForecaster(RNNRegressor):
         -------
         self : object
         """
+        self._dec_arch = None
         if y is not None:
             self._series = None
             return self._fit(X, y, sample_weight, incremental=False)
@@ -364,7 +374,7 @@ class RNNForecaster(RNNRegressor):
         self.seasonal_period_ = (seasonal_period(kind, freq) if self.seasonal_period == "auto"
                                  else self.seasonal_period)
         lag = self._lag()
-        H = self.horizon if self.strategy == "direct" else 1
+        H = 1 if self.strategy == "recursive" else self.horizon
         W = self.window
         if W <= lag:
             raise ValueError(f"window={W} must exceed the differencing lag {lag} (differencing={self.differencing!r},"
@@ -397,12 +407,45 @@ class RNNForecaster(RNNRegressor):
         self._series = S
         self._fitting_series = True
         try:
-            self._fit(np.concatenate(Xs), np.concatenate(Ys), None, incremental=False)
+            if self.strategy == "seq2seq":
+                self._fit_seq2seq(np.concatenate(Xs), np.concatenate(Ys))
+            else:
+                self._dec_arch = None
+                self._fit(np.concatenate(Xs), np.concatenate(Ys), None, incremental=False)
         finally:
             self._fitting_series = False
         self.n_series_ = len(U)
         self._calibration = None
         return self
+
+    def _fit_seq2seq(self, X, Y):
+        """BaseRNN._fit for an encoder-decoder: same validation, scaling and training loop."""
+        if self.bidirectional:
+            raise ValueError("strategy='seq2seq' needs bidirectional=False (the decoder runs forward in time).")
+        seqs = check_sequences(self, X, reset=True)
+        sw = np.ones(seqs.n_samples, dtype=seqs.X.dtype)
+        Yz, sw = self._encode_targets(Y, seqs, sw, True)
+        dtype = seqs.X.dtype.type
+        self._random_state = rng = check_random_state(self.random_state)
+        self._arch, self._dec_arch = seq2seq_architectures(self.cell, seqs.X.shape[2], self.hidden_size, Y.shape[1],
+                                                           self.num_layers, self.activation)
+        self._flat = np.concatenate([initialize(Layout(a), rng, dtype, self.initializer, self.recurrent_initializer)
+                                     for a in (self._arch, self._dec_arch)])
+        self._reset_curves()
+        self._optimizer = None
+        self.n_outputs_ = Y.shape[1]
+        with single_threaded_blas():
+            fit_epochs(self, Seq2Seq(self._arch, self._dec_arch), seqs, Yz, sw, False)
+
+    def _predict_seqs(self, seqs, batch=1024, flat=None):
+        if getattr(self, "_dec_arch", None) is None:
+            return super()._predict_seqs(seqs, batch, flat)
+        flat = self._flat if flat is None else flat
+        net = Seq2Seq(self._arch, self._dec_arch)
+        X = seqs.X.astype(flat.dtype, copy=False)
+        with single_threaded_blas():
+            return np.concatenate([net.predict(flat, np.ascontiguousarray(X[a:a + batch].transpose(1, 0, 2)),
+                                               seqs.lengths[a:a + batch]) for a in range(0, len(X), batch)])
 
     def _check_series_mode(self):
         check_is_fitted(self)
@@ -461,7 +504,7 @@ class RNNForecaster(RNNRegressor):
         S = self._series
         n = min(len(v) for v in S.values)
         size = (max(self.horizon, min(24, n // 5)) if self.calibration_size == "auto" else self.calibration_size)
-        H = self.horizon if self.strategy == "direct" else 1
+        H = 1 if self.strategy == "recursive" else self.horizon
         if n - size < self.window + H:
             raise ValueError(f"Prediction intervals need the series without its last calibration_size={size} "
                              f"observations to be at least window + {H} long; the shortest series has {n}. "

@@ -83,7 +83,7 @@ def test_numpy_series_and_dataframe_and_list():
     assert isinstance(lst, list) and lst[1].index[0] == pd.Period("2005-03", "M")
 
 
-@pytest.mark.parametrize("strategy", ["recursive", "direct"])
+@pytest.mark.parametrize("strategy", ["recursive", "direct", "seq2seq"])
 @pytest.mark.parametrize("differencing", ["none", "first", "seasonal"])
 def test_depends_only_on_last_window(airline, strategy, differencing):
     W = 16
@@ -219,3 +219,37 @@ def test_gridsearch_on_dataframe_and_pickle(airline):
     restored = pickle.loads(pickle.dumps(best))
     pd.testing.assert_frame_equal(restored.forecast(3), best.forecast(3))
     assert restored.forecast(3).index[0] == pd.Period("1961-01", "M")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_seq2seq_gradient_matches_finite_differences(cell):
+    from skrnn._params import Layout, initialize
+    from skrnn._seq2seq import Seq2Seq, seq2seq_architectures
+
+    enc, dec = seq2seq_architectures(cell, 2, 4, 3, 2, "tanh")
+    net = Seq2Seq(enc, dec)
+    rng = np.random.RandomState(0)
+    flat = np.concatenate([initialize(Layout(a), rng, np.float64) for a in (enc, dec)]) + 0.1 * rng.randn(net.size)
+    X = rng.randn(5, 3, 2)
+    L = np.array([5, 3, 1])
+    X[3:, 1] = X[1:, 2] = 0.0
+    Y, w = rng.randn(3, 3), rng.rand(3) + 0.5
+    grad = np.zeros_like(flat)
+    net.loss_grad(flat, grad, X, L, Y, w, alpha=0.1)
+    assert np.abs(grad[: net.n_enc]).max() > 1e-3  # the encoder learns through the decoder's initial state
+    eps, scratch = 1e-6, np.zeros_like(flat)
+    for i in rng.choice(flat.size, 60, replace=False):
+        up, down = flat.copy(), flat.copy()
+        up[i] += eps
+        down[i] -= eps
+        num = (net.loss_grad(up, scratch, X, L, Y, w, alpha=0.1) - net.loss_grad(down, scratch, X, L, Y, w, alpha=0.1))
+        assert abs(num / (2 * eps) - grad[i]) < 1e-7
+
+
+def test_seq2seq_forecaster(airline):
+    f = RNNForecaster(window=24, horizon=6, strategy="seq2seq", **FAST).fit(airline[:120])
+    assert f.predict(airline.to_numpy()[None, -24:]).shape == (1, 6)
+    out = f.forecast(8, interval=0.9)
+    assert len(out) == 8 and np.isfinite(out.to_numpy()).all()
+    with pytest.raises(ValueError, match="bidirectional=False"):
+        RNNForecaster(strategy="seq2seq", bidirectional=True, **FAST).fit(airline)
