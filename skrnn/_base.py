@@ -108,6 +108,11 @@ class BaseRNN(BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (each call is one epoch on the batch it is "
+                "given, so there is no held-out split to monitor); set early_stopping=False."
+            )
         first = not hasattr(self, "_flat") or not (incremental or self.warm_start)
         seqs = check_sequences(self, X, reset=first)
         if not first and seqs.X.dtype != self._flat.dtype:  # a fitted model keeps its dtype, as its optimiser state
@@ -117,13 +122,21 @@ class BaseRNN(BaseEstimator):
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
         dtype = seqs.X.dtype.type
+        arch = Architecture(
+            cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
+            n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
+            activation=self.activation,
+        )
+        if not first and arch != self._arch:
+            changed = [k for k in vars(arch) if getattr(arch, k) != getattr(self._arch, k)]
+            raise ValueError(
+                f"{'partial_fit' if incremental else 'warm_start=True'} continues from the fitted weights, but "
+                f"{', '.join(changed)} changed since they were fitted ({self._arch}). Fit from scratch "
+                "(warm_start=False) to change the architecture."
+            )
         if first:
             self._random_state = check_random_state(self.random_state)
-            self._arch = Architecture(
-                cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
-                n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
-                activation=self.activation,
-            )
+            self._arch = arch
             self._flat = initialize(Layout(self._arch), self._random_state, dtype,
                                     self.initializer, self.recurrent_initializer)
             self._reset_curves()

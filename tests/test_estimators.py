@@ -554,3 +554,24 @@ def test_absurd_learning_rate_trains_or_fails_clearly_and_keeps_finite_weights(s
         assert "learning_rate_init" in message and "clip_norm" in message
     assert_finite_weights(clf)
     assert np.isfinite(clf.predict_proba(X)).all()  # the kept weights are usable
+
+
+def test_warm_start_and_partial_fit_refuse_a_changed_architecture():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 6))
+    y = X.sum(1)
+    reg = RNNRegressor(hidden_size=4, max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    reg.set_params(hidden_size=5)
+    with pytest.raises(ValueError, match="hidden_size changed"):
+        reg.fit(X, y)
+    reg.set_params(hidden_size=4, cell="lstm")
+    with pytest.raises(ValueError, match="cell changed"):
+        reg.partial_fit(X, y)
+    reg.set_params(cell="gru", warm_start=False, hidden_size=5)
+    assert reg.fit(X, y).weights_["weight_hh_l0"].shape == (15, 5)  # from scratch is fine
+
+
+def test_partial_fit_with_early_stopping_is_an_error():
+    X = np.random.RandomState(0).normal(size=(30, 6))
+    with pytest.raises(ValueError, match="early_stopping"):
+        RNNClassifier(early_stopping=True).partial_fit(X, X[:, 0] > 0, classes=[False, True])
