@@ -27,7 +27,7 @@ from ._docstrings import fill
 from ._params import Layout, initialize
 from ._regressor import RNNRegressor
 from ._seq2seq import Seq2Seq, seq2seq_architectures
-from ._timeindex import check_index, future_index, seasonal_period
+from ._series import Series, future_index, mase_scale, seasonal_period
 from ._training import fit_epochs
 from ._validation import check_sequences
 
@@ -44,78 +44,6 @@ FORECASTER_PARAMETERS = {
     "calibration_size": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
     **{k: ((_DEFAULTS[k], c) if k in _DEFAULTS else (d, c)) for k, (d, c) in PARAMETERS.items()},
 }
-
-
-class _Series:
-    """The training series of the series face: values plus index bookkeeping."""
-
-    def __init__(self, X, name="y", target=None):
-        import pandas as pd
-
-        self.cov = self.cov_index = None
-        if target is not None and isinstance(X, pd.DataFrame):
-            targets = [target] if isinstance(target, str) else list(target)
-            missing = [c for c in targets if c not in X.columns]
-            if missing:
-                raise ValueError(f"target columns {missing} are not columns of {name} ({list(X.columns)}).")
-            others = [c for c in X.columns if c not in targets]
-            if others:
-                cov = X[others]
-                self.cov = _Series(cov, name=f"the covariates of {name}")
-                self.cov_names = others
-            X = X[target] if isinstance(target, str) else X[targets]  # a str target gives Series out
-        self.kind_in = "list" if isinstance(X, (list, tuple)) else "frame" if isinstance(X, pd.DataFrame) else "one"
-        if self.kind_in == "list":
-            parts = [_Series(x, name=f"series {i} of the list") for i, x in enumerate(X)]
-            if not parts:
-                raise ValueError("The list of series is empty; pass at least one series.")
-            self.values = [p.values[0] for p in parts]
-            self.index = [p.index[0] for p in parts]
-            self.names = [p.names[0] for p in parts]
-            self.freq = [p.freq[0] for p in parts]
-            self.labelled = [p.labelled[0] for p in parts]
-            return
-        if self.kind_in == "frame":
-            cols = [X[c] for c in X.columns]
-        elif isinstance(X, pd.Series):
-            cols = [X]
-        else:
-            a = np.asarray(X)
-            if a.ndim != 1:
-                raise ValueError(
-                    f"RNNForecaster requires y to be passed, but the target y is None. (In the series face "
-                    f"fit(y) takes a pd.Series, a pd.DataFrame, a 1-D array or a list of series; got an array of "
-                    f"shape {a.shape}. In the window face pass fit(X_windows, y_next_values).)"
-                )
-            cols = [pd.Series(a)]
-        labelled = isinstance(X, (pd.Series, pd.DataFrame))
-        self.labelled = [labelled] * len(cols)
-        self.values, self.index, self.names, self.freq = [], [], [], []
-        for c in cols:
-            try:
-                v = np.asarray(c, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(f"The values of {name} must be numeric; got dtype {c.dtype}.") from None
-            if not np.isfinite(v).all():
-                i = int(np.flatnonzero(~np.isfinite(v))[0])
-                raise ValueError(
-                    f"{name} contains NaN or infinity (first at position {i}, label {c.index[i]!r}); RNNForecaster "
-                    "does not mask missing values. Impute them first, e.g. y.interpolate()."
-                )
-            self.values.append(v)
-            self.index.append(c.index)
-            self.names.append(c.name)
-            self.freq.append(check_index(c.index, name))
-
-    def covariates(self):
-        """``(n, n_covariates)`` array of the covariate columns, or None."""
-        return None if self.cov is None else np.stack(self.cov.values, axis=1)
-
-
-def _mase_scale(v, m):
-    m = m if len(v) > m else 1
-    d = np.abs(v[m:] - v[:-m])
-    return float(d.mean()) if d.size and d.mean() > 0 else 1.0
 
 
 class RNNForecaster(RNNRegressor):
@@ -305,7 +233,7 @@ class RNNForecaster(RNNRegressor):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        return self._fit_series(_Series(X, target=self.target))
+        return self._fit_series(Series(X, target=self.target))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -510,12 +438,12 @@ class RNNForecaster(RNNRegressor):
             raise ValueError(f"Prediction intervals need the series without its last calibration_size={size} "
                              f"observations to be at least window + {H} long; the shortest series has {n}. "
                              "Use a smaller calibration_size or window.")
-        cut = _Series.__new__(_Series)
+        cut = Series.__new__(Series)
         cut.__dict__.update(S.__dict__)
         cut.values = [v[:-size] for v in S.values]
         cut.index = [ix[:-size] for ix in S.index]
         if S.cov is not None:
-            cut.cov = _Series.__new__(_Series)
+            cut.cov = Series.__new__(Series)
             cut.cov.values = [c[:-size] for c in S.cov.values]
         model = clone(self)
         with warnings.catch_warnings():
@@ -679,7 +607,7 @@ class RNNForecaster(RNNRegressor):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else _Series(y, target=self.target)
+        S = self._series if y is None else Series(y, target=self.target)
         if len(S.values) != self.n_series_:
             raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
         steps = self.horizon if steps is None else steps
@@ -743,7 +671,7 @@ class RNNForecaster(RNNRegressor):
         if y is not None:
             return super().score(X, y, sample_weight=sample_weight)
         self._check_series_mode()
-        T = _Series(X, name="the scored block", target=self.target)
+        T = Series(X, name="the scored block", target=self.target)
         S = self._series
         if len(T.values) != len(S.values):
             raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
@@ -767,6 +695,6 @@ class RNNForecaster(RNNRegressor):
                     f"score(X) forecasts the block after the training series, so X must start at {expected!r}; "
                     f"it starts at {got!r}. Score the block that immediately follows the data passed to fit."
                 )
-            scale = _mase_scale(S.values[sid], self.seasonal_period_)
+            scale = mase_scale(S.values[sid], self.seasonal_period_)
             errs.append(np.mean(np.abs(v - fc[sid, : len(v)])) / scale)
         return -float(np.mean(errs))

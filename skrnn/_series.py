@@ -1,0 +1,148 @@
+"""The series face's input, in one place: a Series, DataFrame (targets and
+covariates), 1-D array or list of series becomes float arrays plus validated
+regular indexes; the labels that follow a series; the seasonal period implied
+by a frequency; the MASE scale."""
+
+import numpy as np
+
+# Seasonal period of each pandas frequency prefix (after stripping S/E anchors).
+_SEASONAL = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "H": 24, "h": 24, "T": 60, "min": 60}
+
+
+def check_index(index, name="the series"):
+    """``(kind, freq)`` of a regular index, or a ValueError saying what is wrong.
+
+    kind is ``'period'``, ``'datetime'`` or ``'integer'``; freq is the pandas
+    frequency (period/datetime) or the integer step.
+    """
+    import pandas as pd
+
+    n = len(index)
+    if isinstance(index, pd.PeriodIndex):
+        freq = index.freq
+        if n > 1 and not index.equals(pd.period_range(index[0], periods=n, freq=freq)):
+            raise ValueError(f"The PeriodIndex of {name} is not consecutive at frequency {index.freqstr} (a gap, a "
+                             "duplicate or an unsorted label); reindex to a complete range and impute, e.g. "
+                             "y.asfreq(...).interpolate().")
+        return "period", freq
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq
+        if freq is None and n >= 3:
+            freq = pd.DatetimeIndex(index, freq="infer").freq
+        if freq is None:
+            raise ValueError(f"The DatetimeIndex of {name} has no regular frequency (irregular spacing, a gap or "
+                             "fewer than 3 dates): its frequency cannot be inferred. Resample to a regular "
+                             "frequency and fill the gaps, e.g. y.asfreq('MS').interpolate().")
+        if n > 1 and not index.equals(pd.date_range(index[0], periods=n, freq=freq)):
+            raise ValueError(f"The DatetimeIndex of {name} has gaps at frequency {freq.freqstr}; fill them, e.g. "
+                             "y.asfreq(freq).interpolate().")
+        return "datetime", freq
+    values = np.asarray(index)
+    if values.dtype.kind not in "iu":
+        raise ValueError(f"The index of {name} is of type {type(index).__name__} with dtype {values.dtype}; "
+                         "RNNForecaster needs a DatetimeIndex, a PeriodIndex or an integer index.")
+    step = int(values[1] - values[0]) if n > 1 else 1
+    if n > 1 and (step <= 0 or np.any(np.diff(values) != step)):
+        raise ValueError(f"The integer index of {name} is not evenly spaced and increasing (a gap or an unsorted "
+                         "label); pass the observations in time order with a regular index.")
+    return "integer", step
+
+
+def future_index(kind, freq, last, steps, name=None):
+    """The ``steps`` labels that follow label ``last``."""
+    import pandas as pd
+
+    if kind == "period":
+        return pd.period_range(last + 1, periods=steps, freq=freq, name=name)
+    if kind == "datetime":
+        return pd.date_range(last + freq, periods=steps, freq=freq, name=name)
+    start = int(last) + freq
+    return pd.RangeIndex(start, start + freq * steps, freq, name=name)
+
+
+def seasonal_period(kind, freq):
+    """Seasonal period implied by a frequency (1 when none is known)."""
+    if kind == "integer" or freq is None:
+        return 1
+    code = freq.freqstr if hasattr(freq, "freqstr") else str(freq)
+    code = code.lstrip("0123456789-").split("-")[0]
+    if getattr(freq, "n", 1) != 1:
+        return 1
+    for prefix in (code, code.rstrip("SE"), code[:1]):
+        if prefix in _SEASONAL:
+            return _SEASONAL[prefix]
+    return 1
+
+
+class Series:
+    """Validated series: ``values`` (float64 arrays), ``index``, ``names``,
+    ``freq`` (``(kind, freq)`` pairs), ``labelled`` (pandas input) and ``cov``
+    (the covariate columns as a :class:`Series`, or None)."""
+
+    def __init__(self, X, name="y", target=None):
+        import pandas as pd
+
+        self.cov = self.cov_index = None
+        if target is not None and isinstance(X, pd.DataFrame):
+            targets = [target] if isinstance(target, str) else list(target)
+            missing = [c for c in targets if c not in X.columns]
+            if missing:
+                raise ValueError(f"target columns {missing} are not columns of {name} ({list(X.columns)}).")
+            others = [c for c in X.columns if c not in targets]
+            if others:
+                cov = X[others]
+                self.cov = Series(cov, name=f"the covariates of {name}")
+                self.cov_names = others
+            X = X[target] if isinstance(target, str) else X[targets]  # a str target gives Series out
+        self.kind_in = "list" if isinstance(X, (list, tuple)) else "frame" if isinstance(X, pd.DataFrame) else "one"
+        if self.kind_in == "list":
+            parts = [Series(x, name=f"series {i} of the list") for i, x in enumerate(X)]
+            if not parts:
+                raise ValueError("The list of series is empty; pass at least one series.")
+            self.values = [p.values[0] for p in parts]
+            self.index = [p.index[0] for p in parts]
+            self.names = [p.names[0] for p in parts]
+            self.freq = [p.freq[0] for p in parts]
+            self.labelled = [p.labelled[0] for p in parts]
+            return
+        if self.kind_in == "frame":
+            cols = [X[c] for c in X.columns]
+        elif isinstance(X, pd.Series):
+            cols = [X]
+        else:
+            a = np.asarray(X)
+            if a.ndim != 1:
+                raise ValueError(
+                    f"RNNForecaster requires y to be passed, but the target y is None. (In the series face "
+                    f"fit(y) takes a pd.Series, a pd.DataFrame, a 1-D array or a list of series; got an array of "
+                    f"shape {a.shape}. In the window face pass fit(X_windows, y_next_values).)"
+                )
+            cols = [pd.Series(a)]
+        labelled = isinstance(X, (pd.Series, pd.DataFrame))
+        self.labelled = [labelled] * len(cols)
+        self.values, self.index, self.names, self.freq = [], [], [], []
+        for c in cols:
+            try:
+                v = np.asarray(c, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"The values of {name} must be numeric; got dtype {c.dtype}.") from None
+            if not np.isfinite(v).all():
+                i = int(np.flatnonzero(~np.isfinite(v))[0])
+                raise ValueError(
+                    f"{name} contains NaN or infinity (first at position {i}, label {c.index[i]!r}); RNNForecaster "
+                    "does not mask missing values. Impute them first, e.g. y.interpolate()."
+                )
+            self.values.append(v)
+            self.index.append(c.index)
+            self.names.append(c.name)
+            self.freq.append(check_index(c.index, name))
+
+    def covariates(self):
+        """``(n, n_covariates)`` array of the covariate columns, or None."""
+        return None if self.cov is None else np.stack(self.cov.values, axis=1)
+
+
+def mase_scale(v, m):
+    m = m if len(v) > m else 1
+    d = np.abs(v[m:] - v[:-m])
+    return float(d.mean()) if d.size and d.mean() > 0 else 1.0
