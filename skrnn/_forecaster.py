@@ -42,7 +42,9 @@ FORECASTER_PARAMETERS = {
     "seasonal_period": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
     "target": (None, [None, str, list]),
     "calibration_size": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
-    **{k: ((_DEFAULTS[k], c) if k in _DEFAULTS else (d, c)) for k, (d, c) in PARAMETERS.items()},
+    # the shared table, with forecasting defaults; the output shape is set by horizon, not return_sequences
+    **{k: ((_DEFAULTS[k], c) if k in _DEFAULTS else (d, c)) for k, (d, c) in PARAMETERS.items()
+       if k != "return_sequences"},
 }
 
 
