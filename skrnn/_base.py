@@ -56,6 +56,7 @@ PARAMETERS = {
     "random_state": (None, ["random_state"]),
     "verbose": (False, ["verbose"]),
     "warm_start": (False, ["boolean"]),
+    "return_sequences": (False, ["boolean"]),
 }
 
 
@@ -95,7 +96,8 @@ class BaseRNN(BaseEstimator):
             Training sequences; see the User Guide for the conventions
             (trailing NaN pads shorter sequences).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
+            Targets. With ``return_sequences=True``, per-step targets of shape
+            (n_samples, n_timesteps[, n_outputs]) or a list of arrays.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sequence in the loss; an integer weight is
             equivalent to repeating the sequence.
@@ -114,6 +116,12 @@ class BaseRNN(BaseEstimator):
                 "given, so there is no held-out split to monitor); set early_stopping=False."
             )
         first = not hasattr(self, "_flat") or not (incremental or self.warm_start)
+        steps = bool(getattr(self, "return_sequences", False))
+        if first:
+            self._sequence_output = steps  # fixed at the first fit, like the architecture
+        elif steps != self._sequence_output:
+            raise ValueError(f"return_sequences changed to {steps} since the model was fitted; fit from scratch "
+                             "(warm_start=False) to change it.")
         seqs = check_sequences(self, X, reset=first)
         if not first and seqs.X.dtype != self._flat.dtype:  # a fitted model keeps its dtype, as its optimiser state
             seqs.X = seqs.X.astype(self._flat.dtype)
@@ -177,7 +185,10 @@ class BaseRNN(BaseEstimator):
             for a in range(0, X.shape[0], batch):
                 L = seqs.lengths[a:a + batch]
                 Xb = np.ascontiguousarray(X[a:a + batch, : L.max()].transpose(1, 0, 2))
-                outs.append(net.predict(flat, Xb, L))
+                P = net.predict(flat, Xb, L)
+                if self._sequence_output:  # (T_b, B, K) -> (B, T, K), zeros past each batch's longest sequence
+                    P = np.pad(P.transpose(1, 0, 2), ((0, 0), (0, X.shape[1] - P.shape[0]), (0, 0)))
+                outs.append(P)
         return np.concatenate(outs, axis=0)
 
     @staticmethod

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from ._base import PARAMETERS, BaseRNN, constraints, make_init
 from ._compat import StrOptions, _fit_context
 from ._docstrings import fill
+from ._steps import check_step_targets, split_steps, step_mask
 
 _TABLE = {**PARAMETERS, "class_weight": (None, [dict, StrOptions({"balanced"}), None])}
 
@@ -80,6 +81,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:
             raise ValueError("RNNClassifier requires y to be passed, but the target y is None.")
+        if self._sequence_output:
+            return self._encode_step_targets(y, seqs, sw, first, classes)
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         check_consistent_length(seqs.X, y)
         check_classification_targets(y)
@@ -113,8 +116,36 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             sw = sw * compute_sample_weight(self.class_weight, y)
         return np.eye(len(self.classes_), dtype=seqs.X.dtype)[codes], sw
 
+    def _encode_step_targets(self, y, seqs, sw, first, classes):
+        """One-hot ``(N, T, n_classes)`` per-step targets, zero at padded steps."""
+        if self.class_weight is not None:
+            raise ValueError("class_weight is not supported with return_sequences=True (weights apply to whole "
+                             "sequences); pass per-sequence sample_weight instead.")
+        y, mask = check_step_targets(y, seqs, "RNNClassifier")
+        if y.ndim != 2:
+            raise ValueError(f"With return_sequences=True, RNNClassifier needs one label per step: y of shape "
+                             f"(n_samples, n_timesteps) or a list of 1-D arrays; got {y.shape}.")
+        valid = y[mask]
+        check_classification_targets(valid)
+        if first:
+            self._multilabel, self._head = False, "softmax"
+            self.classes_ = np.unique(valid) if classes is None else np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(f"RNNClassifier needs at least 2 classes among the step labels, but y contains "
+                                 f"only {self.classes_[0]!r}.")
+        unseen = np.setdiff1d(valid, self.classes_)
+        if unseen.size:
+            raise ValueError(f"y contains labels {unseen.tolist()} not seen in the first call; pass every label in "
+                             "`classes` on the first call to partial_fit.")
+        codes = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        return np.eye(len(self.classes_), dtype=seqs.X.dtype)[codes] * mask[:, :, None], sw
+
     def _score_seqs(self, seqs, Y, sw, flat):
         P = self._predict_seqs(seqs, flat=flat)
+        if self._sequence_output:
+            mask = step_mask(seqs)
+            hit = P.argmax(-1) == Y.argmax(-1)
+            return float(np.average(hit[mask], weights=np.broadcast_to(sw[:, None], mask.shape)[mask]))
         if self._multilabel:
             hit = ((P > 0.5) == (Y > 0.5)).all(axis=1)
         else:
@@ -162,9 +193,14 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class (each label, independently, for
             multilabel targets). A DataFrame indexed like ``X`` when ``X`` is
-            a DataFrame.
+            a DataFrame. With ``return_sequences=True``: per-step
+            probabilities, ndarray of shape (n_samples, n_timesteps, n_classes)
+            or a list of arrays of shape (n_timesteps_i, n_classes) for ragged
+            ``X``.
         """
         P, seqs = self._forward_raw(X)
+        if self._sequence_output:
+            return split_steps(P, seqs)
         return self._wrap(P, seqs, columns=self.classes_)
 
     def predict_log_proba(self, X):
@@ -178,8 +214,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Per step with ``return_sequences=True``, as :meth:`predict_proba`.
         """
         P, seqs = self._forward_raw(X)
+        if self._sequence_output:
+            with np.errstate(divide="ignore"):
+                return split_steps(np.log(P), seqs)
         with np.errstate(divide="ignore"):
             return self._wrap(np.log(P), seqs, columns=self.classes_)
 
@@ -195,10 +235,38 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels (a pandas Series indexed like ``X`` for DataFrame input).
+            With ``return_sequences=True``: a label per step, ndarray of shape
+            (n_samples, n_timesteps), or a list of 1-D arrays for ragged ``X``.
         """
         P, seqs = self._forward_raw(X)
+        if self._sequence_output:
+            return split_steps(self.classes_[P.argmax(-1)], seqs)
         out = (P > 0.5).astype(int) if self._multilabel else self.classes_[P.argmax(1)]
         return self._wrap(out, seqs, columns=self.classes_)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (over the valid steps of every sequence with ``return_sequences=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), or per-step labels
+            True labels, in the form given to :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (each of its steps, for per-step labels).
+
+        Returns
+        -------
+        score : float
+        """
+        if not self._sequence_output:
+            return super().score(X, y, sample_weight)
+        P, seqs = self._forward_raw(X)
+        y, mask = check_step_targets(y, seqs, "RNNClassifier")
+        w = np.ones(len(mask)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        hit = self.classes_[P.argmax(-1)] == y
+        return float(np.average(hit[mask], weights=np.broadcast_to(w[:, None], mask.shape)[mask]))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

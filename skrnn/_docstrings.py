@@ -35,7 +35,19 @@ cell : {'rnn', 'lstm', 'gru'}, default='gru'
     dropout : float, default=0.0
         Inverted dropout probability on the inputs of layers 2..num_layers (as
         PyTorch's ``dropout``) and on the features fed to the output head.
-        Applied in training only."""
+        Applied in training only.
+
+    return_sequences : bool, default=False
+        Predict one output per time step (many-to-many, Keras's name) instead
+        of one per sequence. ``y`` is then ``(n_samples, n_timesteps)`` (or
+        ``(n_samples, n_timesteps, n_outputs)`` for regression) aligned with
+        ``X``, or a list of per-sequence target arrays for ragged ``X``;
+        targets at padded steps are ignored. Predictions are an array
+        ``(n_samples, n_timesteps[, n_outputs])`` for equal-length ``X`` and a
+        list of per-sequence arrays, each of its sequence's own length,
+        otherwise. ``sample_weight`` still weights whole sequences; the loss
+        averages over valid steps. With ``bidirectional=True`` each step's
+        output also sees the rest of its sequence."""
 
 TRAINING_PARAMETERS = """\
 solver : {'adam', 'sgd'}, default='adam'

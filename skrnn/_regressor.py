@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from ._base import BaseRNN
 from ._compat import _fit_context
 from ._docstrings import fill
+from ._steps import check_step_targets, split_steps, step_mask
 
 
 class RNNRegressor(RegressorMixin, BaseRNN):
@@ -62,17 +63,25 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def _encode_targets(self, y, seqs, sw, first, classes=None):
         if y is None:
             raise ValueError("RNNRegressor requires y to be passed, but the target y is None.")
-        y = check_array(y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y")
-        check_consistent_length(seqs.X, y)
-        if y.ndim > 2:
-            raise ValueError(f"y must be of shape (n_samples,) or (n_samples, n_outputs); got {y.shape}.")
-        Y = y.reshape(len(y), -1).astype(np.float64)
+        if self._sequence_output:  # per-step targets: standardise over the valid steps
+            y, mask = check_step_targets(y, seqs, "RNNRegressor")
+            shape = y.shape
+            y = check_array(y.reshape(shape[0], -1), dtype=[np.float64, np.float32], input_name="y").reshape(shape)
+            Y = y.reshape(shape[0], shape[1], -1).astype(np.float64)
+            rows, wrows = Y[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
+        else:
+            y = check_array(y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y")
+            check_consistent_length(seqs.X, y)
+            if y.ndim > 2:
+                raise ValueError(f"y must be of shape (n_samples,) or (n_samples, n_outputs); got {y.shape}.")
+            Y = rows = y.reshape(len(y), -1).astype(np.float64)
+            wrows = sw
         if first:
-            self._y_1d = y.ndim == 1
-            w = sw / sw.sum()
+            self._y_1d = y.ndim == 1 + self._sequence_output
+            w = wrows / wrows.sum()  # weighted moments of the rows (of the valid steps)
             with np.errstate(over="ignore", invalid="ignore"):
-                mean = w @ Y
-                scale = np.sqrt(w @ (Y - mean) ** 2)
+                mean = w @ rows
+                scale = np.sqrt(w @ (rows - mean) ** 2)
             if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
                 raise ValueError(
                     "y is too large to standardise in float64 (its variance overflows); rescale the targets "
@@ -81,16 +90,22 @@ class RNNRegressor(RegressorMixin, BaseRNN):
             scale[scale < 1e-12 * np.maximum(np.abs(mean), 1.0)] = 1.0
             scale[scale == 0] = 1.0
             self._y_mean, self._y_scale = mean, scale
-        elif Y.shape[1] != len(self._y_mean):
-            raise ValueError(f"y has {Y.shape[1]} outputs, but the model was fitted with {len(self._y_mean)}.")
-        return ((Y - self._y_mean) / self._y_scale).astype(seqs.X.dtype), sw
+        if Y.shape[-1] != len(self._y_mean):
+            raise ValueError(f"y has {Y.shape[-1]} outputs, but the model was fitted with {len(self._y_mean)}.")
+        Z = (Y - self._y_mean) / self._y_scale
+        if self._sequence_output:
+            Z *= mask[:, :, None]
+        return Z.astype(seqs.X.dtype), sw
 
     def _unscale(self, Z):
         out = Z * self._y_scale + self._y_mean
-        return out.ravel() if self._y_1d else out
+        return out[..., 0] if self._y_1d else out
 
     def _score_seqs(self, seqs, Y, sw, flat):
         Z = self._predict_seqs(seqs, flat=flat)
+        if self._sequence_output:
+            mask = step_mask(seqs)
+            Y, Z, sw = Y[mask], Z[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
         return float(r2_score(Y * self._y_scale, Z * self._y_scale, sample_weight=sw))
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -126,7 +141,34 @@ class RNNRegressor(RegressorMixin, BaseRNN):
             Predictions (pandas, indexed like ``X``, for DataFrame input).
         """
         Z, seqs = self._forward_raw(X)
+        if self._sequence_output:
+            return split_steps(self._unscale(Z).astype(Z.dtype, copy=False), seqs)
         return self._wrap(self._unscale(Z).astype(Z.dtype, copy=False), seqs)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 (over the valid steps with ``return_sequences=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), or per-step targets
+            True values, in the form given to :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (each of its steps, for per-step targets).
+
+        Returns
+        -------
+        score : float
+        """
+        if not self._sequence_output:
+            return super().score(X, y, sample_weight)
+        Z, seqs = self._forward_raw(X)
+        y, mask = check_step_targets(y, seqs, "RNNRegressor")
+        Y = np.asarray(y, dtype=np.float64).reshape(mask.shape + (-1,))
+        w = np.ones(len(mask)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        pred = (Z * self._y_scale + self._y_mean)[mask]
+        return float(r2_score(Y[mask], pred, sample_weight=np.broadcast_to(w[:, None], mask.shape)[mask]))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
