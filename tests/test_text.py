@@ -1,0 +1,91 @@
+"""RNNTextGenerator: vocabulary and unknown characters, scoring with a state
+carried across chunks, generation, and the bar against a bigram model."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from skrnn import RNNTextGenerator
+from skrnn._rollout import rollout
+from skrnn.datasets import load_stdlib_docstrings
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 30 + "q"
+
+
+def fit(X, **kw):
+    params = dict(hidden_size=32, max_iter=15, random_state=0) | kw
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return RNNTextGenerator(**params).fit(X)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return fit(TEXT)
+
+
+def bigram_log_likelihood(model, train, texts):
+    """Add-one smoothed character bigram on the model's codes (``<bos>`` first, ``<unk>`` for the unknown)."""
+    V = len(model.characters_)
+    counts = np.ones((V, V))
+    for t in train:
+        ids = model._encode(t)
+        np.add.at(counts, (ids[:-1], ids[1:]), 1)
+    logp = np.log(counts / counts.sum(axis=1, keepdims=True))
+    return sum(logp[ids[:-1], ids[1:]].sum() for ids in map(model._encode, texts)) / sum(map(len, texts))
+
+
+def test_vocabulary_and_unknown_characters(small):
+    assert list(small.characters_[:2]) == ["<bos>", "<unk>"]
+    assert "q" not in small.vocabulary_  # seen once < min_frequency=2: read as <unk>
+    assert set(small.vocabulary_) == set("the cat sat on the mat. dog log")
+    assert np.isfinite(small.score("the zebra sat"))  # z, b, r unknown -> <unk>, finite
+    assert small.score("the cat sat") > small.score("the zzz sat")
+    with pytest.raises(ValueError, match=r"not in the vocabulary: \['z'\]"):
+        small.generate(5, prompt="zoo")
+    with pytest.raises(TypeError, match="str or a list of str"):
+        small.score(["ok", 3])
+
+
+def test_generation_reproduces_the_text(small):
+    out = small.generate(60, prompt="the ", temperature=0, random_state=0)
+    assert len(out) == 60 and set(out) <= set(small.vocabulary_)
+    assert "sat on the" in out
+    a = small.generate(40, prompt="the ", temperature=1.0, random_state=3)
+    assert a == small.generate(40, prompt="the ", temperature=1.0, random_state=3)
+    assert small.generate(0) == ""
+    assert small.perplexity("the cat sat on the mat. ") < 2.0
+
+
+def test_score_equals_stepping_char_by_char(small):
+    """Chunked scoring (state carried between chunks) = a teacher-forced rollout."""
+    text = "the dog sat on the mat. the cat"
+    ids = small._encode(text)
+    eye = np.eye(len(small.characters_), dtype=small._flat.dtype)
+    logps = []
+
+    def feedback(k, logits):
+        z = logits[0].astype(np.float64)
+        logps.append(z[ids[k + 1]] - np.logaddexp.reduce(z))
+        return eye[ids[k + 1]][None]
+
+    rollout(small._net(), small._flat, eye[ids[:1]][:, None], np.array([1]), len(text), feedback)
+    assert_allclose(small.score(text), np.mean(logps), rtol=1e-5)
+    assert_allclose(small._log_likelihood(ids, chunk=7), small._log_likelihood(ids), rtol=1e-5)
+    # a list scores every character once: the mean over all characters
+    both = small.score([text, "the cat"])
+    want = (small.score(text) * len(text) + small.score("the cat") * 7) / (len(text) + 7)
+    assert_allclose(both, want, rtol=1e-6)
+
+
+def test_beats_a_bigram_model_on_held_out_docstrings():
+    docs = load_stdlib_docstrings(["textwrap", "string", "shlex", "fnmatch", "glob", "bisect", "heapq", "copy",
+                                   "queue", "pprint", "calendar", "fractions"])
+    train, held_out = docs[: int(0.85 * len(docs))], docs[int(0.85 * len(docs)):]
+    gen = fit(train, hidden_size=64, max_iter=4)
+    rnn = gen.score(held_out)
+    bigram = bigram_log_likelihood(gen, train, held_out)
+    assert rnn > bigram + 0.15, (np.exp(-rnn), np.exp(-bigram))
