@@ -21,6 +21,7 @@ read-only memmaps, Fortran-ordered or strided arrays are all accepted without
 compiling the kernels again.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,8 +171,53 @@ def _set_or_check_n_features(estimator, n, reset, layout):
             "pass X in the same form as at fit."
         )
     if n != expected:
+        advice = (
+            "A model fitted on 2-D X reads rows of exactly that many time steps: pass X with the same number of "
+            "columns, or fit on 3-D X of shape (n_samples, n_timesteps, 1) to accept any length."
+            if fitted_layout == "2d" else "Pass sequences with the same number of features per step as at fit."
+        )
         raise ValueError(
-            f"X has {n} features, but {type(estimator).__name__} is expecting {expected} features as input."
+            f"X has {n} features, but {type(estimator).__name__} is expecting {expected} features as input. {advice}"
+        )
+
+
+def _is_complex(X):
+    if hasattr(X, "dtypes"):  # DataFrame
+        return any(getattr(d, "kind", "O") == "c" for d in X.dtypes)
+    try:
+        return (X.dtype if hasattr(X, "dtype") else np.asarray(X).dtype).kind == "c"
+    except (ValueError, TypeError):  # ragged nested lists: left to check_array
+        return False
+
+
+@contextmanager
+def _strings_explained(where):
+    """numpy's "could not convert string to float", with what to do about it."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert string to float" not in str(exc):
+            raise
+        raise ValueError(
+            f"Input {where} contains strings ({exc}); skrnn reads numeric sequences. Encode categorical "
+            "features as numbers first (e.g. sklearn.preprocessing.OrdinalEncoder or OneHotEncoder)."
+        ) from None
+
+
+def check_finite_targets(y):
+    """An error naming the first NaN or infinite target and what to do.
+
+    Only float arrays (and pandas objects) are inspected; labels and ragged
+    targets are left to the estimator's own checks."""
+    y = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if not isinstance(y, np.ndarray) or y.dtype.kind not in "fc" or y.size == 0:
+        return
+    bad = ~np.isfinite(y.reshape(len(y), -1)).all(axis=1) if y.ndim else ~np.isfinite(y.reshape(1))
+    if bad.any():
+        what = "NaN" if np.isnan(y).any() else "infinity"
+        raise ValueError(
+            f"Input y contains {what} (first at sample {int(np.flatnonzero(bad)[0])}; {int(bad.sum())} of {len(bad)} "
+            "samples); targets must be finite. Drop those samples or impute their targets before fitting."
         )
 
 
@@ -183,10 +229,17 @@ def check_sequences(estimator, X, *, reset, where="X"):
             "Sparse input is not supported: a recurrent network reads dense sequences. "
             "Convert X with X.toarray() (it must then be of shape (n_samples, n_timesteps) or 3-D)."
         )
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(f"Input {where} is an empty list: pass at least one sequence.")
     if _is_ragged_list(X):
         if reset and hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
         return _ragged(estimator, X, reset, where)
+    if _is_complex(X):  # sklearn's message would print the whole array
+        raise ValueError(
+            f"Complex data not supported: input {where} is complex and skrnn networks are real-valued. "
+            "Pass the real and imaginary parts as two features, e.g. np.stack([X.real, X.imag], axis=-1)."
+        )
     index = getattr(X, "index", None) if hasattr(X, "columns") else None
     ndim = getattr(X, "ndim", None)
     if ndim is None:
@@ -195,8 +248,9 @@ def check_sequences(estimator, X, *, reset, where="X"):
         except ValueError:
             ndim = None
     if ndim == 3:
-        Xa = check_array(X, dtype=[np.float64, np.float32], ensure_all_finite=False, allow_nd=True,
-                         ensure_min_samples=1, input_name=where)
+        with _strings_explained(where):
+            Xa = check_array(X, dtype=[np.float64, np.float32], ensure_all_finite=False, allow_nd=True,
+                             ensure_min_samples=1, input_name=where)
         if Xa.shape[1] == 0 or Xa.shape[2] == 0:
             raise ValueError(
                 f"Input {where} of shape {Xa.shape} has no time steps or no features; "
@@ -208,8 +262,9 @@ def check_sequences(estimator, X, *, reset, where="X"):
         layout = "3d"
     elif ndim == 2:
         if not reset:
-            _set_or_check_n_features(estimator, estimator.n_features_in_, False, "2d")  # layout check
-        Xa = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False)
+            _set_or_check_n_features(estimator, np.shape(X)[1], False, "2d")  # layout, then columns
+        with _strings_explained(where):
+            Xa = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False)
         if reset:
             estimator._input_layout = "2d"
         else:
