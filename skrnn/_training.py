@@ -102,6 +102,14 @@ class Diverged(FloatingPointError):
     """The loss or gradient became non-finite; the last good weights are kept."""
 
 
+def _diverged_message(est, what):
+    return (
+        f"{type(est).__name__}: the training loss or gradient became non-finite in epoch {est.n_iter_ + 1} "
+        f"({what}). The last weights with a finite loss are kept. Try a smaller learning_rate_init, a smaller "
+        "clip_norm, standardised inputs and targets, or cell='lstm'/'gru' instead of a ReLU Elman cell."
+    )
+
+
 def fit_epochs(est, net, seqs, Y, sw, incremental):
     """Train ``est._flat`` in place: one epoch if ``incremental`` else up to ``max_iter``."""
     flat = est._flat
@@ -139,20 +147,19 @@ def fit_epochs(est, net, seqs, Y, sw, incremental):
                 idx = order[a:a + bs]
                 X, L, Yb, w = batches.take(idx)
                 masks = _dropout_masks(est, net, rng, X.shape[0], len(idx), dtype)
-                loss = net.loss_grad(flat, grad, X, L, Yb, w, alpha, l1, masks, weight_mask)
-                norm, was_clipped = clip_gradient(grad, est.clip_value, est.clip_norm)
+                with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught just below
+                    loss = net.loss_grad(flat, grad, X, L, Yb, w, alpha, l1, masks, weight_mask)
+                    norm, was_clipped = clip_gradient(grad, est.clip_value, est.clip_norm)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     if have_good:  # the current weights overflow: step back to the last finite ones
                         flat[...] = last_good
-                    raise Diverged(
-                        f"{type(est).__name__}: the training loss or gradient became non-finite in epoch "
-                        f"{est.n_iter_ + 1} (loss={loss!r}, gradient norm={norm!r}). The last weights with a "
-                        "finite loss are kept. Try a smaller learning_rate_init, a smaller clip_norm, "
-                        "standardised inputs and targets, or cell='lstm'/'gru' instead of a ReLU Elman cell."
-                    )
+                    raise Diverged(_diverged_message(est, f"loss={loss!r}, gradient norm={norm!r}"))
                 last_good[...] = flat
                 have_good = True
                 opt.step(flat, grad)
+                if not np.isfinite(flat).all():  # a finite gradient times the learning rate overflowed
+                    flat[...] = last_good
+                    raise Diverged(_diverged_message(est, "an update overflowed the weights"))
                 loss_sum += loss * len(idx)
                 norms.append(norm)
                 clipped += was_clipped
