@@ -20,7 +20,7 @@ from ._config import single_threaded_blas
 from ._network import Network
 from ._params import INITIALIZERS, Architecture, Layout, initialize
 from ._training import fit_epochs
-from ._validation import check_sequences
+from ._validation import check_finite_targets, check_sequences
 
 _positive = Interval(Real, 0, None, closed="neither")
 _non_negative = Interval(Real, 0, None, closed="left")
@@ -126,6 +126,8 @@ class BaseRNN(BaseEstimator):
         if not first and seqs.X.dtype != self._flat.dtype:  # a fitted model keeps its dtype, as its optimiser state
             seqs.X = seqs.X.astype(self._flat.dtype)
         sw = _check_sample_weight(sample_weight, seqs.X, dtype=seqs.X.dtype, ensure_non_negative=True)
+        if not self._sequence_output:  # per-step targets may carry NaN padding
+            check_finite_targets(y)
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
