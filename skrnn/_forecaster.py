@@ -162,6 +162,8 @@ class RNNForecaster(RNNRegressor):
     absolute seasonal-naive error of the training series. This is what makes
     ``GridSearchCV(RNNForecaster(), grid, cv=TimeSeriesSplit()).fit(y)`` tune
     forecasters: each split fits on a prefix and scores the block after it.
+    This works for a Series, a DataFrame or a 1-D array (cut along time), not
+    for a list of series (scikit-learn would split the list itself).
 
     Prediction intervals are split-conformal per horizon step, normalised by
     the local volatility: the model is refitted on the series without its
