@@ -4,8 +4,17 @@ from . import datasets
 from ._classifier import RNNClassifier
 from ._forecaster import RNNForecaster
 from ._regressor import RNNRegressor
+from ._seq2seq_regressor import RNNSeq2SeqRegressor
 from ._text import RNNTextGenerator
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNForecaster", "RNNRegressor", "RNNTextGenerator", "datasets", "__version__"]
+__all__ = [
+    "RNNClassifier",
+    "RNNForecaster",
+    "RNNRegressor",
+    "RNNSeq2SeqRegressor",
+    "RNNTextGenerator",
+    "datasets",
+    "__version__",
+]

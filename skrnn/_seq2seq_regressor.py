@@ -1,0 +1,214 @@
+"""RNNSeq2SeqRegressor: sequences in, sequences of another length out, through
+an :class:`~skrnn._encoder_decoder.EncoderDecoder` trained by the common
+training loop (:func:`skrnn._training.fit_epochs`)."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
+
+from ._base import PARAMETERS, BaseRNN, constraints, make_init
+from ._compat import _fit_context
+from ._config import single_threaded_blas
+from ._encoder_decoder import EncoderDecoder
+from ._params import Layout, initialize
+from ._steps import step_mask
+from ._training import fit_epochs
+from ._validation import check_sequences
+
+_TABLE = {k: v for k, v in PARAMETERS.items()
+          if k not in ("bidirectional", "dropout", "early_stopping", "validation_fraction", "warm_start",
+                       "return_sequences")}
+
+
+class _Trainable:
+    """The part of :class:`Network`'s interface that ``fit_epochs`` drives, for an
+    encoder-decoder whose targets are packed as ``(B, S, K + 1)``: the values, then a
+    0/1 channel marking the valid output steps."""
+
+    sequence_output = False
+
+    def __init__(self, model):
+        self.model = model
+        self.arch = model.enc.arch
+        self.layout = self
+
+    def weight_mask(self):
+        return self.model.weight_mask()
+
+    def loss_grad(self, flat, grad, X, lengths, Yp, sample_weight=None, alpha=0.0, l1=0.0, masks=None,
+                  weight_mask=None):
+        out_lengths = Yp[:, :, -1].sum(axis=1).astype(np.int64)
+        Y = np.ascontiguousarray(Yp[:, : out_lengths.max(), :-1].transpose(1, 0, 2))
+        m = self.model
+        loss = m.loss_grad(flat, grad, X, lengths, Y, out_lengths, sample_weight)
+        if alpha or l1:
+            n = X.shape[1] if sample_weight is None else float(np.sum(sample_weight))
+            (fe, fd), (ge, gd) = m.split(flat), m.split(grad)
+            loss += m.enc._penalty(fe, ge, alpha, l1, n, None) + m.dec._penalty(fd, gd, alpha, l1, n, None)
+        return loss
+
+
+class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
+    """Sequence-to-sequence regression with an RNN encoder-decoder.
+
+    An encoder RNN reads each input sequence; its final state starts a decoder
+    RNN that emits the output sequence one step at a time, reading its previous
+    output (teacher forcing in training: the previous *target*; free-running at
+    prediction). Input and output sequences may have any lengths, different
+    from each other and from sample to sample. Targets are standardised
+    internally (over the valid steps) and predictions mapped back.
+
+    Parameters
+    ----------
+    cell, activation, hidden_size, num_layers, initializer, recurrent_initializer
+        As in :class:`RNNRegressor` (the encoder and decoder share them; both
+        are unidirectional).
+    solver, learning_rate_init, batch_size, max_iter, tol, n_iter_no_change, shuffle, alpha, l1, \
+clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, random_state, verbose
+        Training parameters, as in :class:`RNNRegressor` (no early stopping).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Input features per step (or columns of a 2-D ``X``).
+    n_outputs_ : int
+        Output values per step.
+    max_output_length_ : int
+        The longest target sequence seen in fit: the default ``n_steps`` of
+        :meth:`predict`.
+    loss_curve_ : list of float
+        Teacher-forced training loss of each epoch.
+    n_iter_ : int
+        Epochs run.
+
+    See Also
+    --------
+    RNNRegressor : ``return_sequences=True`` for outputs aligned with the inputs.
+
+    References
+    ----------
+    Sutskever, I., Vinyals, O. and Le, Q. V. (2014). Sequence to sequence
+    learning with neural networks. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNSeq2SeqRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(300, 4))
+    >>> y = X[:, ::-2]  # two outputs: x3, x1
+    >>> model = RNNSeq2SeqRegressor(hidden_size=16, max_iter=30, random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints = constraints(_TABLE)
+    __init__ = make_init(_TABLE)
+    _head = "identity"
+    early_stopping, validation_fraction, dropout = False, 0.1, 0.0  # fixed, read by the training loop
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the encoder-decoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Input sequences (trailing NaN pads shorter ones).
+        y : array-like of shape (n_samples, n_steps) or (n_samples, n_steps, n_outputs), or list of arrays
+            Target sequences, of any lengths (trailing NaN pads shorter ones
+            in an array; a list holds arrays of shape (n_steps_i,) or
+            (n_steps_i, n_outputs)).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence pair.
+
+        Returns
+        -------
+        self : object
+        """
+        seqs = check_sequences(self, X, reset=True)
+        tgt = check_sequences(BaseEstimator(), y, reset=True, where="y")
+        check_consistent_length(seqs.X, tgt.X)
+        sw = _check_sample_weight(sample_weight, seqs.X, dtype=seqs.X.dtype, ensure_non_negative=True)
+        mask = step_mask(tgt)
+        rows, w = tgt.X[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
+        self._y_mean = np.average(rows, axis=0, weights=w)
+        self._y_scale = np.sqrt(np.average((rows - self._y_mean) ** 2, axis=0, weights=w))
+        self._y_scale[~(self._y_scale > 1e-12 * np.maximum(np.abs(self._y_mean), 1.0))] = 1.0
+        self._y_1d = tgt.layout == "2d" or (tgt.layout == "list" and np.ndim(y[0]) == 1)
+        Yp = np.concatenate([(tgt.X - self._y_mean) / self._y_scale * mask[:, :, None], mask[:, :, None]], axis=2)
+        dtype = seqs.X.dtype.type
+        self._model = EncoderDecoder(self.cell, seqs.X.shape[2], tgt.X.shape[2], self.hidden_size,
+                                     self.num_layers, self.activation)
+        self._random_state = rng = check_random_state(self.random_state)
+        self._flat = np.concatenate([initialize(Layout(net.arch), rng, dtype, self.initializer,
+                                                self.recurrent_initializer)
+                                     for net in (self._model.enc, self._model.dec)])
+        self._reset_curves()
+        self._optimizer = None
+        self.n_outputs_ = tgt.X.shape[2]
+        self.max_output_length_ = tgt.X.shape[1]
+        with single_threaded_blas():
+            fit_epochs(self, _Trainable(self._model), seqs, Yp.astype(dtype), sw, False)
+        return self
+
+    def predict(self, X, n_steps=None):
+        """Free-running output sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Input sequences.
+        n_steps : int, array-like of shape (n_samples,) or None, default=None
+            Output length: one for all (default ``max_output_length_``), or
+            one per sequence (the model does not learn where to stop).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_steps) or (n_samples, n_steps, n_outputs), or list of arrays
+            A list of arrays of each sequence's own length when ``n_steps``
+            is per sequence.
+        """
+        check_is_fitted(self)
+        seqs = check_sequences(self, X, reset=False)
+        per_seq = n_steps is not None and np.ndim(n_steps) == 1
+        steps = self.max_output_length_ if n_steps is None else int(np.max(n_steps))
+        if steps < 1:
+            raise ValueError(f"n_steps must be at least 1; got {n_steps!r}.")
+        Xd = seqs.X.astype(self._flat.dtype, copy=False)
+        outs = []
+        with single_threaded_blas():
+            for a in range(0, len(Xd), 1024):
+                L = seqs.lengths[a:a + 1024]
+                Xb = np.ascontiguousarray(Xd[a:a + 1024, : L.max()].transpose(1, 0, 2))
+                outs.append(self._model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2))
+        out = np.concatenate(outs) * self._y_scale + self._y_mean
+        out = out[..., 0] if self._y_1d else out
+        if per_seq:
+            return [o[:k] for o, k in zip(out, np.asarray(n_steps, dtype=int), strict=True)]
+        return out
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the free-running predictions over the valid steps of ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+        y : array-like or list of arrays
+            True output sequences (predicted to each one's length).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence pair.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        tgt = check_sequences(BaseEstimator(), y, reset=True, where="y")
+        mask = step_mask(tgt)
+        pred = self.predict(X, n_steps=tgt.X.shape[1]).reshape(tgt.X.shape)
+        w = np.ones(len(mask)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        return float(r2_score(tgt.X[mask], pred[mask], sample_weight=np.broadcast_to(w[:, None], mask.shape)[mask]))

@@ -1,0 +1,52 @@
+"""RNNSeq2SeqRegressor: unequal input and output lengths, free-running prediction."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import check_param_validation
+
+from skrnn import RNNSeq2SeqRegressor
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def every_other_backwards(n, seed):
+    rng = np.random.RandomState(seed)
+    X = [rng.uniform(-1, 1, size=L) for L in rng.randint(2, 8, size=n)]
+    return X, [x[::-2] for x in X]
+
+
+def test_learns_an_unequal_length_mapping_from_ragged_lists():
+    X, y = every_other_backwards(500, seed=0)
+    Xte, yte = every_other_backwards(200, seed=1)
+    model = RNNSeq2SeqRegressor(hidden_size=32, max_iter=40, random_state=0).fit(X, y)
+    assert model.max_output_length_ == 4
+    assert model.score(Xte, yte) > 0.8
+    pred = model.predict(Xte[:5], n_steps=[len(t) for t in yte[:5]])
+    assert [p.shape for p in pred] == [t.shape for t in yte[:5]]
+    assert model.predict(Xte[:5]).shape == (5, 4)
+
+
+def test_arrays_multi_output_and_nan_padding():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(200, 5, 2))
+    Y = np.stack([X[:, ::-1, 0].cumsum(1)[:, :3], X[:, :3, 1] * 100], axis=2)  # (200, 3, 2), other scale
+    model = RNNSeq2SeqRegressor(hidden_size=32, max_iter=60, random_state=0).fit(X, Y)
+    assert model.predict(X[:4]).shape == (4, 3, 2)
+    assert model.score(X, Y) > 0.7
+    Y2 = Y[..., 0].copy()
+    Y2[::2, 2] = np.nan  # half the targets are only 2 steps long
+    m2 = RNNSeq2SeqRegressor(hidden_size=8, max_iter=3, random_state=0).fit(X, Y2)
+    assert m2.predict(X[:4], n_steps=5).shape == (4, 5)
+    assert np.isfinite(m2.score(X, Y2))
+
+
+def test_param_validation():
+    check_param_validation("RNNSeq2SeqRegressor", RNNSeq2SeqRegressor())
