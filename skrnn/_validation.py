@@ -262,7 +262,8 @@ def check_sequences(estimator, X, *, reset, where="X"):
         layout = "3d"
     elif ndim == 2:
         if not reset:
-            _set_or_check_n_features(estimator, np.shape(X)[1], False, "2d")  # layout, then columns
+            n_cols = X.shape[1] if hasattr(X, "shape") else np.asarray(X).shape[1]  # np.shape may be refused
+            _set_or_check_n_features(estimator, n_cols, False, "2d")  # layout, then columns
         with _strings_explained(where):
             Xa = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False)
         if reset:
