@@ -140,19 +140,23 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
         self._y_1d = tgt.layout == "2d" or (tgt.layout == "list" and np.ndim(y[0]) == 1)
         Yp = np.concatenate([(tgt.X - self._y_mean) / self._y_scale * mask[:, :, None], mask[:, :, None]], axis=2)
         dtype = seqs.X.dtype.type
-        self._model = EncoderDecoder(self.cell, seqs.X.shape[2], tgt.X.shape[2], self.hidden_size,
-                                     self.num_layers, self.activation)
+        self._config = (self.cell, seqs.X.shape[2], tgt.X.shape[2], self.hidden_size, self.num_layers,
+                        self.activation)
         self._random_state = rng = check_random_state(self.random_state)
         self._flat = np.concatenate([initialize(Layout(net.arch), rng, dtype, self.initializer,
                                                 self.recurrent_initializer)
-                                     for net in (self._model.enc, self._model.dec)])
+                                     for net in (self._model().enc, self._model().dec)])
         self._reset_curves()
         self._optimizer = None
         self.n_outputs_ = tgt.X.shape[2]
         self.max_output_length_ = tgt.X.shape[1]
         with single_threaded_blas():
-            fit_epochs(self, _Trainable(self._model), seqs, Yp.astype(dtype), sw, False)
+            fit_epochs(self, _Trainable(self._model()), seqs, Yp.astype(dtype), sw, False)
         return self
+
+    def _model(self):
+        """The fitted architecture (rebuilt on demand: a Network holds thread-local buffers, which do not pickle)."""
+        return EncoderDecoder(*self._config)
 
     def predict(self, X, n_steps=None):
         """Free-running output sequences.
@@ -178,12 +182,12 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
         if steps < 1:
             raise ValueError(f"n_steps must be at least 1; got {n_steps!r}.")
         Xd = seqs.X.astype(self._flat.dtype, copy=False)
-        outs = []
+        model, outs = self._model(), []
         with single_threaded_blas():
             for a in range(0, len(Xd), 1024):
                 L = seqs.lengths[a:a + 1024]
                 Xb = np.ascontiguousarray(Xd[a:a + 1024, : L.max()].transpose(1, 0, 2))
-                outs.append(self._model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2))
+                outs.append(model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2))
         out = np.concatenate(outs) * self._y_scale + self._y_mean
         out = out[..., 0] if self._y_1d else out
         if per_seq:

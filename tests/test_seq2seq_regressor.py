@@ -1,9 +1,11 @@
 """RNNSeq2SeqRegressor: unequal input and output lengths, free-running prediction."""
 
+import pickle
 import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_param_validation
 
@@ -32,6 +34,7 @@ def test_learns_an_unequal_length_mapping_from_ragged_lists():
     pred = model.predict(Xte[:5], n_steps=[len(t) for t in yte[:5]])
     assert [p.shape for p in pred] == [t.shape for t in yte[:5]]
     assert model.predict(Xte[:5]).shape == (5, 4)
+    assert_array_equal(pickle.loads(pickle.dumps(model)).predict(Xte[:5]), model.predict(Xte[:5]))
 
 
 def test_arrays_multi_output_and_nan_padding():

@@ -1,6 +1,7 @@
 """RNNTextGenerator: vocabulary and unknown characters, scoring with a state
 carried across chunks, generation, and the bar against a bigram model."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -58,6 +59,8 @@ def test_generation_reproduces_the_text(small):
     assert a == small.generate(40, prompt="the ", temperature=1.0, random_state=3)
     assert small.generate(0) == ""
     assert small.perplexity("the cat sat on the mat. ") < 2.0
+    again = pickle.loads(pickle.dumps(small))
+    assert again.generate(30, prompt="the ", random_state=1) == small.generate(30, prompt="the ", random_state=1)
 
 
 def test_score_equals_stepping_char_by_char(small):
