@@ -3,6 +3,7 @@
 from . import datasets
 from ._classifier import RNNClassifier
 from ._forecaster import RNNForecaster
+from ._persistence import load
 from ._regressor import RNNRegressor
 from ._seq2seq_regressor import RNNSeq2SeqRegressor
 from ._text import RNNTextGenerator
@@ -16,5 +17,6 @@ __all__ = [
     "RNNSeq2SeqRegressor",
     "RNNTextGenerator",
     "datasets",
+    "load",
     "__version__",
 ]

@@ -8,6 +8,7 @@ does), so each estimator's signature is introspectable by scikit-learn without
 repeating 30 parameters in three classes.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -240,6 +241,41 @@ class BaseRNN(BaseEstimator):
         check_is_fitted(self)
         self._flat = Layout(self._arch).from_state_dict(state_dict, self._flat.dtype)
         return self
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path):
+        """Write the estimator to ``path`` in skrnn's safe format (see :func:`skrnn.load`).
+
+        Unlike pickle, the file holds only arrays and JSON, and loading it runs
+        no code from it. Predictions after :func:`skrnn.load` are bitwise equal.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (written as is; no suffix is added).
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    def __getstate__(self):
+        from . import __version__
+
+        return {**super().__getstate__(), "_skrnn_version": __version__}
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        version = state.pop("_skrnn_version", "unknown (before 0.1.0)")
+        if version != __version__:
+            warnings.warn(
+                f"Unpickling {type(self).__name__} saved by skrnn {version} with skrnn {__version__}; the model "
+                "may predict differently or fail. Refit it with this version, or load it with the version that "
+                "saved it.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
