@@ -8,12 +8,22 @@ module calls ``numba.njit`` itself).
   ``NUMBA_CACHE_DIR``) so that only the first fit of a cell and dtype pays for
   compilation.  On a read-only installation with no writable cache location,
   numba refuses ``cache=True`` at decoration time; we then compile without a
-  cache and warn once instead of failing the import.
+  cache and warn once instead of failing the import.  A test imports a copy
+  of the package whose ``__pycache__`` entries are regular files, with
+  ``NUMBA_CACHE_DIR`` and the user cache under ``/dev/null`` (unwritable even
+  for root), and checks that it fits, predicts identically and writes nothing.
 * Numba invalidates a cached function when its source file changes (it stores
   the file's modification time and size, and the numba version).  It does *not*
   track other modules that a kernel calls, so each kernel module is
   self-contained: it calls no compiled function defined in another module
-  (a test checks this).  An upgrade therefore cannot run stale machine code.
+  (a test checks this).  An upgrade therefore cannot run stale machine code:
+  it rewrites the source files, their modification time changes, the cache
+  index misses and the kernel is compiled again (``tests/test_resources.py``
+  edits a cached kernel module in place, keeping its size, and checks that the
+  next process computes with the new source).  Only an edit that restores
+  both the size and the modification time of the old file would go unseen;
+  after such tooling, delete the ``*.nbi``/``*.nbc`` files or set
+  ``SKRNN_DISABLE_CACHE=1``.
 * ``fastmath`` is off: the kernels must see NaN and infinity so that divergence
   is detected, and float64 results must match the reference to 1e-10.
 * ``error_model="numpy"``: division by zero gives inf/NaN like NumPy instead of

@@ -61,6 +61,11 @@ def _forecaster_window_face():
     return RNNForecaster(window=6, **SMALL), X, X[:, -1] + 0.5 * X[:, -2]
 
 
+def _per_step_regressor():
+    X = sequences(D=2)
+    return RNNRegressor(return_sequences=True, **SMALL), X, np.cumsum(X[:, :, 0], axis=1)
+
+
 MODELS = {
     "binary": _binary,
     "string classes + class_weight dict": _string_classes,
@@ -68,6 +73,7 @@ MODELS = {
     "multi-output regressor on a DataFrame + early stopping": _multi_output_dataframe,
     "float32 + RandomState parameter": _float32_random_state_instance,
     "forecaster window face": _forecaster_window_face,
+    "regressor with return_sequences": _per_step_regressor,
 }
 
 
