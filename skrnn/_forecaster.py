@@ -24,8 +24,10 @@ from ._base import PARAMETERS, constraints, make_init
 from ._compat import Interval, StrOptions, _fit_context
 from ._config import single_threaded_blas
 from ._docstrings import fill
+from ._network import Network
 from ._params import Layout, initialize
 from ._regressor import RNNRegressor
+from ._rollout import rollout
 from ._seq2seq import Seq2Seq, seq2seq_architectures
 from ._series import Series, future_index, mase_scale, seasonal_period
 from ._training import fit_epochs
@@ -392,19 +394,43 @@ class RNNForecaster(RNNRegressor):
     def _forecast_windows(self, U, sid, steps, C=None):
         """Forecasts ``(n, steps)`` in the transformed space from windows ``U`` ``(n, window)`` (and
         covariates ``C`` ``(n, window + steps, n_cov)`` from :meth:`_cov_windows`)."""
-        lag = self._lag()
         U = np.array(U, dtype=np.float64)
         W = self.window
-        done = 0
-        while done < steps:
-            Cw = None if C is None else C[:, done + lag + 1:done + W + 1]
-            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid, Cw).astype(self._flat.dtype))
-            Z = Z.reshape(len(U), -1).astype(np.float64) * self._sd[sid, None] + self._mu[sid, None]
-            for k in range(Z.shape[1]):
-                nxt = Z[:, k] + (U[:, -lag] if lag else 0.0)
-                U = np.concatenate([U, nxt[:, None]], axis=1)
-            done += Z.shape[1]
+        if self.strategy == "recursive":
+            Z = self._rollout_differences(U, sid, steps, C)
+            return self._undifference(U, Z * self._sd[sid, None] + self._mu[sid, None])[:, W:]
+        while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
+            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid).astype(self._flat.dtype))
+            U = self._undifference(U, Z.reshape(len(U), -1) * self._sd[sid, None] + self._mu[sid, None])
         return U[:, W:W + steps]
+
+    def _rollout_differences(self, U, sid, steps, C):
+        """Recursive strategy: the one-step network stepped by :func:`rollout` over windows of its input length,
+        each predicted (scaled) difference fed back as the next input; returns them ``(n, steps)``."""
+        lag, W = self._lag(), self.window
+        P = W - lag  # the network reads P differences
+        dtype = self._flat.dtype
+        Z0 = self._inputs(U, sid, None if C is None else C[:, lag + 1:W + 1])
+        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (P, n, D)
+        scale, mean = self._y_scale.astype(dtype), self._y_mean.astype(dtype)
+
+        def feedback(k, z):  # the difference at position W + k, with the covariates of the step after it
+            d = z * scale + mean
+            if C is None:
+                return d
+            return np.concatenate([d, (C[:, min(W + k + 1, C.shape[1] - 1)] - self._cmu) / self._csd], axis=1)
+
+        _, fed, _ = rollout(Network(self._arch, self._head), self._flat, prompt, np.full(len(U), P), steps,
+                            feedback, window=P)
+        return fed[:, :, 0].T.astype(np.float64)
+
+    def _undifference(self, U, d):
+        """``U`` extended by the values whose lag-differences (unscaled) are ``d`` ``(n, k)``."""
+        lag, n0 = self._lag(), U.shape[1]
+        U = np.concatenate([U, np.zeros_like(d)], axis=1)
+        for j in range(d.shape[1]):
+            U[:, n0 + j] = d[:, j] + (U[:, n0 + j - lag] if lag else 0.0)
+        return U
 
     def predict(self, X):
         """Forecast each history window.

@@ -253,3 +253,15 @@ def test_seq2seq_forecaster(airline):
     assert len(out) == 8 and np.isfinite(out.to_numpy()).all()
     with pytest.raises(ValueError, match="bidirectional=False"):
         RNNForecaster(strategy="seq2seq", bidirectional=True, **FAST).fit(airline)
+
+
+@pytest.mark.parametrize("differencing", ["none", "first", "seasonal"])
+def test_recursive_forecast_is_one_step_forecasts_fed_back(airline, differencing):
+    """The recursive strategy (stepped by skrnn._rollout.rollout) equals one-step forecasts of raw windows,
+    each appended to the history before the next."""
+    W = 20
+    f = RNNForecaster(window=W, differencing=differencing, **FAST).fit(airline[:-12])
+    history = list(airline.to_numpy()[-12 - W:-12].astype(float))
+    for _ in range(9):
+        history.append(f.predict(np.array(history[-W:])[None])[0])
+    np.testing.assert_allclose(f.forecast(9).to_numpy(), history[W:], rtol=1e-12)
