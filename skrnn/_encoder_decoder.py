@@ -1,22 +1,32 @@
 """Sequence-to-sequence with unequal lengths: an encoder RNN whose final state
-starts a decoder RNN that reads its own previous output.
+starts a decoder RNN.
 
 * Encoder: a unidirectional :class:`Network` over the input sequence ``X``
   ``(T, B, D)`` (its head is unused).  Its final state (PyTorch's ``h_n``,
   LSTM ``(h_n, c_n)``) is the decoder's initial state, so both have the same
   cell, hidden size and number of layers.
 * Decoder: a unidirectional many-to-many :class:`Network` with an identity
-  head emitting ``K`` values per step.  Its input at step ``s`` is ``[y_{s-1},
-  0]``, and ``[0, 1]`` (a "go" flag) at step 0.
-* Training uses teacher forcing (``y_{s-1}`` is the target), so one pass of
-  each network computes the loss; its gradient flows from the decoder's
-  initial state into the encoder through ``Network.backward(dstate=...)``.
-* Prediction is free-running: ``y_{s-1}`` is the decoder's own previous
-  output, stepped by :func:`skrnn._rollout.rollout`.
+  head emitting ``K`` values per step.  What it reads (``decoder_input``):
+
+  - ``'feedback'``: its own previous output.  Its input at step ``s`` is
+    ``[y_{s-1}, 0]``, and ``[0, 1]`` (a "go" flag) at step 0.  Training uses
+    teacher forcing (``y_{s-1}`` is the target); prediction is free-running,
+    stepped by :func:`skrnn._rollout.rollout`.  Any output length.
+  - ``'step'``: the one-hot code of the step ``s`` (``n_steps`` of them), no
+    output fed back, so training and prediction are the same single pass (a
+    direct multi-step forecaster: no exposure bias, at most ``n_steps``
+    outputs).
+
+* The loss gradient flows from the decoder's initial state into the encoder
+  through ``Network.backward(dstate=...)``.
 
 Targets ``Y`` are ``(S, B, K)`` time-major with their own lengths (``1 <=
 out_lengths <= S``); the loss is half the squared error averaged over the
 valid output steps (each step weighted by its sequence's weight).
+
+:class:`Trainable` adapts the model to :func:`skrnn._training.fit_epochs`,
+which both :class:`~skrnn.RNNSeq2SeqRegressor` and
+``RNNForecaster(strategy='seq2seq')`` train it with.
 """
 
 import numpy as np
@@ -38,14 +48,24 @@ class EncoderDecoder:
         Output values per step ``K``.
     hidden_size, num_layers : int
     activation : {'tanh', 'relu'}
+    decoder_input : {'feedback', 'step'}, default='feedback'
+        What the decoder reads at each step: its previous output, or the
+        one-hot code of the step.
+    n_steps : int or None
+        Number of step codes (the longest output) with ``decoder_input='step'``.
     """
 
-    def __init__(self, cell, n_features, n_outputs, hidden_size, num_layers=1, activation="tanh"):
+    def __init__(self, cell, n_features, n_outputs, hidden_size, num_layers=1, activation="tanh",
+                 decoder_input="feedback", n_steps=None):
+        if decoder_input not in ("feedback", "step") or (decoder_input == "step") != (n_steps is not None):
+            raise ValueError("decoder_input='step' needs n_steps (and 'feedback' none); "
+                             f"got {decoder_input!r}, n_steps={n_steps!r}.")
         kw = dict(cell=cell, hidden_size=hidden_size, num_layers=num_layers, activation=activation)
         self.enc = Network(Architecture(n_features=n_features, n_outputs=1, **kw), "identity")
-        self.dec = Network(Architecture(n_features=n_outputs + 1, n_outputs=n_outputs, **kw), "identity",
+        d_in = n_outputs + 1 if decoder_input == "feedback" else n_steps
+        self.dec = Network(Architecture(n_features=d_in, n_outputs=n_outputs, **kw), "identity",
                            sequence_output=True)
-        self.n_outputs = n_outputs
+        self.n_outputs, self.decoder_input, self.n_steps = n_outputs, decoder_input, n_steps
         self.n_enc = Layout(self.enc.arch).size
         self.size = self.n_enc + Layout(self.dec.arch).size
 
@@ -57,19 +77,41 @@ class EncoderDecoder:
         return np.concatenate([self.enc.layout.weight_mask(), self.dec.layout.weight_mask()])
 
     def teacher_inputs(self, Y):
-        """Decoder inputs ``(S, B, K + 1)`` under teacher forcing: the go flag, then the targets shifted by one."""
+        """Decoder inputs ``(S, B, .)`` for targets ``Y`` ``(S, B, K)``: under teacher forcing the go flag,
+        then the targets shifted by one; with ``decoder_input='step'`` the step codes."""
         S, B, K = Y.shape
+        if self.decoder_input == "step":
+            return self._step_codes(S, B, Y.dtype)
         Xd = np.zeros((S, B, K + 1), dtype=Y.dtype)
         Xd[0, :, K] = 1.0
         Xd[1:, :, :K] = Y[:-1]
         return Xd
 
-    def loss_grad(self, flat, grad, X, lengths, Y, out_lengths, sample_weight=None):
-        """Teacher-forced loss at ``flat``; writes its gradient into ``grad``."""
+    def _step_codes(self, S, B, dtype):
+        if S > self.n_steps:
+            raise ValueError(f"This encoder-decoder emits at most n_steps={self.n_steps} steps; {S} were asked for.")
+        Xd = np.zeros((S, B, self.n_steps), dtype=dtype)
+        Xd[np.arange(S), :, np.arange(S)] = 1.0
+        return Xd
+
+    def _forward(self, flat, X, lengths, Y, out_lengths, masks=None):
+        fe, fd = self.split(flat)
+        ce = self.enc.forward(fe, X, lengths, None, masks)
+        cd = self.dec.forward(fd, self.teacher_inputs(Y), out_lengths, initial_state=self.enc.final_state(ce))
+        return ce, cd
+
+    def loss(self, flat, X, lengths, Y, out_lengths, sample_weight=None):
+        """Teacher-forced loss at ``flat`` (no gradient)."""
+        _, cd = self._forward(flat, X, lengths, Y, out_lengths)
+        if sample_weight is None:
+            sample_weight = np.ones(X.shape[1], dtype=X.dtype)
+        return self.dec.loss(cd, Y, sample_weight)[0]
+
+    def loss_grad(self, flat, grad, X, lengths, Y, out_lengths, sample_weight=None, masks=None):
+        """Teacher-forced loss at ``flat``; writes its gradient into ``grad``. ``masks``: the encoder's dropout."""
         fe, fd = self.split(flat)
         ge, gd = self.split(grad)
-        ce = self.enc.forward(fe, X, lengths)
-        cd = self.dec.forward(fd, self.teacher_inputs(Y), out_lengths, initial_state=self.enc.final_state(ce))
+        ce, cd = self._forward(flat, X, lengths, Y, out_lengths, masks)
         if sample_weight is None:
             sample_weight = np.ones(X.shape[1], dtype=X.dtype)
         loss, dz = self.dec.loss(cd, Y, sample_weight)
@@ -78,13 +120,55 @@ class EncoderDecoder:
         return loss
 
     def predict(self, flat, X, lengths, n_steps):
-        """Free-running outputs ``(n_steps, B, K)``: each step reads the previous output."""
+        """Free-running outputs ``(n_steps, B, K)``: each step reads the previous output (or its step code)."""
         fe, fd = self.split(flat)
         state = self.enc.final_state(self.enc.forward(fe, X, lengths))
         B, K = X.shape[1], self.n_outputs
+        if self.decoder_input == "step":
+            return self.dec.forward(fd, self._step_codes(n_steps, B, X.dtype), np.full(B, n_steps, dtype=np.int64),
+                                    initial_state=state)["logits"]
         go = np.zeros((1, B, K + 1), dtype=X.dtype)
         go[0, :, K] = 1.0
         zero = np.zeros((B, 1), dtype=X.dtype)
         out, _, _ = rollout(self.dec, fd, go, np.ones(B, dtype=np.int64), n_steps,
                             lambda k, z: np.concatenate([z, zero], axis=1), initial_state=state)
         return out
+
+
+class Trainable:
+    """The part of :class:`Network`'s interface that :func:`skrnn._training.fit_epochs` drives, for an
+    encoder-decoder whose targets are packed as ``(B, S, K + 1)``: the values, then a 0/1 channel marking
+    the valid output steps. Dropout masks are drawn for the encoder (``arch``)."""
+
+    sequence_output = False
+
+    def __init__(self, model):
+        self.model = model
+        self.arch = model.enc.arch
+        self.layout = self
+
+    def weight_mask(self):
+        return self.model.weight_mask()
+
+    @staticmethod
+    def unpack(Yp):
+        """Time-major targets ``(S, B, K)`` and their lengths from packed ``(B, S, K + 1)``."""
+        out_lengths = Yp[:, :, -1].sum(axis=1).astype(np.int64)
+        return np.ascontiguousarray(Yp[:, : out_lengths.max(), :-1].transpose(1, 0, 2)), out_lengths
+
+    def forward(self, flat, X, lengths):
+        return {"flat": flat, "X": X, "lengths": lengths}  # the teacher-forced pass needs the targets: see loss
+
+    def loss(self, cache, Yp, sample_weight):
+        """Data loss (for the validation objective); no gradient."""
+        return self.model.loss(cache["flat"], cache["X"], cache["lengths"], *self.unpack(Yp), sample_weight), None
+
+    def loss_grad(self, flat, grad, X, lengths, Yp, sample_weight=None, alpha=0.0, l1=0.0, masks=None,
+                  weight_mask=None):
+        m = self.model
+        loss = m.loss_grad(flat, grad, X, lengths, *self.unpack(Yp), sample_weight, masks)
+        if alpha or l1:
+            n = X.shape[1] if sample_weight is None else float(np.sum(sample_weight))
+            (fe, fd), (ge, gd) = m.split(flat), m.split(grad)
+            loss += m.enc._penalty(fe, ge, alpha, l1, n, None) + m.dec._penalty(fd, gd, alpha, l1, n, None)
+        return loss

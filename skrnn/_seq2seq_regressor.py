@@ -11,7 +11,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 from ._base import PARAMETERS, BaseRNN, constraints, make_init
 from ._compat import _fit_context
 from ._config import single_threaded_blas
-from ._encoder_decoder import EncoderDecoder
+from ._encoder_decoder import EncoderDecoder, Trainable
 from ._params import Layout, initialize
 from ._steps import step_mask
 from ._training import fit_epochs
@@ -20,34 +20,6 @@ from ._validation import check_sequences
 _TABLE = {k: v for k, v in PARAMETERS.items()
           if k not in ("bidirectional", "dropout", "early_stopping", "validation_fraction", "warm_start",
                        "return_sequences")}
-
-
-class _Trainable:
-    """The part of :class:`Network`'s interface that ``fit_epochs`` drives, for an
-    encoder-decoder whose targets are packed as ``(B, S, K + 1)``: the values, then a
-    0/1 channel marking the valid output steps."""
-
-    sequence_output = False
-
-    def __init__(self, model):
-        self.model = model
-        self.arch = model.enc.arch
-        self.layout = self
-
-    def weight_mask(self):
-        return self.model.weight_mask()
-
-    def loss_grad(self, flat, grad, X, lengths, Yp, sample_weight=None, alpha=0.0, l1=0.0, masks=None,
-                  weight_mask=None):
-        out_lengths = Yp[:, :, -1].sum(axis=1).astype(np.int64)
-        Y = np.ascontiguousarray(Yp[:, : out_lengths.max(), :-1].transpose(1, 0, 2))
-        m = self.model
-        loss = m.loss_grad(flat, grad, X, lengths, Y, out_lengths, sample_weight)
-        if alpha or l1:
-            n = X.shape[1] if sample_weight is None else float(np.sum(sample_weight))
-            (fe, fd), (ge, gd) = m.split(flat), m.split(grad)
-            loss += m.enc._penalty(fe, ge, alpha, l1, n, None) + m.dec._penalty(fd, gd, alpha, l1, n, None)
-        return loss
 
 
 class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
@@ -151,7 +123,7 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
         self.n_outputs_ = tgt.X.shape[2]
         self.max_output_length_ = tgt.X.shape[1]
         with single_threaded_blas():
-            fit_epochs(self, _Trainable(self._model()), seqs, Yp.astype(dtype), sw, False)
+            fit_epochs(self, Trainable(self._model()), seqs, Yp.astype(dtype), sw, False)
         return self
 
     def _model(self):

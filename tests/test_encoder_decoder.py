@@ -9,14 +9,15 @@ import pytest
 from numpy.testing import assert_allclose
 from test_gradients import assert_fd_close, central_differences
 
-from skrnn._encoder_decoder import EncoderDecoder
+from skrnn._encoder_decoder import EncoderDecoder, Trainable
 from skrnn._optim import Adam, clip_gradient
 from skrnn._params import Layout, initialize
 
 
-def problem(cell, num_layers, seed=0):
+def problem(cell, num_layers, seed=0, decoder_input="feedback"):
     rng = np.random.default_rng(seed)
-    model = EncoderDecoder(cell, n_features=3, n_outputs=2, hidden_size=3, num_layers=num_layers)
+    model = EncoderDecoder(cell, n_features=3, n_outputs=2, hidden_size=3, num_layers=num_layers,
+                           decoder_input=decoder_input, n_steps=3 if decoder_input == "step" else None)
     flat = rng.choice([-1.0, 1.0], size=model.size) * rng.uniform(0.05, 0.8, size=model.size)
     lengths, out_lengths = np.array([4, 1, 3]), np.array([2, 3, 1])  # unequal, ragged both sides
     X = rng.normal(size=(4, 3, 3)) * (np.arange(4)[:, None] < lengths)[:, :, None]
@@ -24,9 +25,10 @@ def problem(cell, num_layers, seed=0):
     return model, flat, X, lengths, Y, out_lengths, rng.uniform(0.5, 2.0, size=3)
 
 
-@pytest.mark.parametrize(("cell", "num_layers"), list(itertools.product(["rnn", "lstm", "gru"], [1, 2])))
-def test_gradients_finite_differences(cell, num_layers):
-    model, flat, *args = problem(cell, num_layers)
+@pytest.mark.parametrize(("cell", "num_layers", "decoder_input"),
+                         list(itertools.product(["rnn", "lstm", "gru"], [1, 2], ["feedback", "step"])))
+def test_gradients_finite_differences(cell, num_layers, decoder_input):
+    model, flat, *args = problem(cell, num_layers, decoder_input=decoder_input)
     grad = np.full_like(flat, np.nan)
     model.loss_grad(flat, grad, *args)
     scratch = np.empty_like(flat)
@@ -41,6 +43,44 @@ def test_gradients_finite_differences(cell, num_layers):
                 continue
             assert_fd_close(want, v, name)
     assert np.any(ge), "no gradient reached the encoder"
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_forecaster_configuration_gradients(cell):
+    """RNNForecaster(strategy='seq2seq'): step-code decoder, one output per step, every step valid, targets
+    packed for fit_epochs, the L2/L1 penalty and encoder dropout masks, through Trainable."""
+    rng = np.random.default_rng(3)
+    model = EncoderDecoder(cell, n_features=2, n_outputs=1, hidden_size=4, num_layers=2, decoder_input="step",
+                           n_steps=3)
+    net = Trainable(model)
+    flat = rng.choice([-1.0, 1.0], size=model.size) * rng.uniform(0.05, 0.8, size=model.size)
+    X, L = rng.normal(size=(5, 3, 2)), np.array([5, 3, 1])
+    X[3:, 1] = X[1:, 2] = 0.0
+    Yp = np.stack([rng.normal(size=(3, 3)), np.ones((3, 3))], axis=2)
+    w = rng.uniform(0.5, 2.0, size=3)
+    masks = {"layers": [rng.choice([0.0, 1.25], size=(5, 3, 4))], "head": np.ones((3, 4))}
+    args = (X, L, Yp, w, 0.1, 0.01, masks)
+    grad = np.full_like(flat, np.nan)
+    net.loss_grad(flat, grad, *args)
+    assert np.abs(model.split(grad)[0]).max() > 1e-3  # the encoder learns through the decoder's initial state
+    scratch = np.empty_like(flat)
+    fd = central_differences(lambda: net.loss_grad(flat, scratch, *args), flat)
+    for part, f, g in zip((model.enc, model.dec), model.split(fd), model.split(grad), strict=True):
+        for name, v in part.layout.views(g).items():
+            assert_fd_close(part.layout.views(f)[name], v, name)
+    # the data loss alone, as the early-stopping objective computes it
+    loss, _ = net.loss(net.forward(flat, X, L), Yp, w)
+    assert_allclose(loss, net.loss_grad(flat, scratch, X, L, Yp, w), rtol=1e-12)
+
+
+def test_step_decoder_predicts_the_teacher_forced_pass():
+    model, flat, X, lengths, Y, *_ = problem("lstm", 2, seed=2, decoder_input="step")
+    fe, fd = model.split(flat)
+    state = model.enc.final_state(model.enc.forward(fe, X, lengths))
+    full = model.dec.forward(fd, model.teacher_inputs(Y), np.full(3, 3), initial_state=state)["logits"]
+    assert_allclose(model.predict(flat, X, lengths, 2), full[:2], rtol=1e-12)
+    with pytest.raises(ValueError, match="at most n_steps=3"):
+        model.predict(flat, X, lengths, 4)
 
 
 def test_free_running_prediction_feeds_back_its_own_outputs():
