@@ -24,11 +24,11 @@ from ._base import PARAMETERS, constraints, make_init
 from ._compat import Interval, StrOptions, _fit_context
 from ._config import single_threaded_blas
 from ._docstrings import fill
+from ._encoder_decoder import EncoderDecoder, Trainable
 from ._network import Network
-from ._params import Layout, initialize
+from ._params import initialize
 from ._regressor import RNNRegressor
 from ._rollout import rollout
-from ._seq2seq import Seq2Seq, seq2seq_architectures
 from ._series import Series, future_index, mase_scale, seasonal_period
 from ._training import fit_epochs
 from ._validation import check_sequences
@@ -236,7 +236,7 @@ class RNNForecaster(RNNRegressor):
         -------
         self : object
         """
-        self._dec_arch = None
+        self._s2s_config = None
         if y is not None:
             self._series = None
             return self._fit(X, y, sample_weight, incremental=False)
@@ -348,7 +348,7 @@ class RNNForecaster(RNNRegressor):
             if self.strategy == "seq2seq":
                 self._fit_seq2seq(np.concatenate(Xs), np.concatenate(Ys))
             else:
-                self._dec_arch = None
+                self._s2s_config = None
                 self._fit(np.concatenate(Xs), np.concatenate(Ys), None, incremental=False)
         finally:
             self._fitting_series = False
@@ -357,7 +357,8 @@ class RNNForecaster(RNNRegressor):
         return self
 
     def _fit_seq2seq(self, X, Y):
-        """BaseRNN._fit for an encoder-decoder: same validation, scaling and training loop."""
+        """BaseRNN._fit for an encoder-decoder whose decoder reads step codes: same validation, scaling and
+        training loop."""
         if self.bidirectional:
             raise ValueError("strategy='seq2seq' needs bidirectional=False (the decoder runs forward in time).")
         seqs = check_sequences(self, X, reset=True)
@@ -365,25 +366,39 @@ class RNNForecaster(RNNRegressor):
         Yz, sw = self._encode_targets(Y, seqs, sw, True)
         dtype = seqs.X.dtype.type
         self._random_state = rng = check_random_state(self.random_state)
-        self._arch, self._dec_arch = seq2seq_architectures(self.cell, seqs.X.shape[2], self.hidden_size, Y.shape[1],
-                                                           self.num_layers, self.activation)
-        self._flat = np.concatenate([initialize(Layout(a), rng, dtype, self.initializer, self.recurrent_initializer)
-                                     for a in (self._arch, self._dec_arch)])
+        H = Y.shape[1]
+        self._s2s_config = (self.cell, seqs.X.shape[2], 1, self.hidden_size, self.num_layers, self.activation,
+                            "step", H)
+        model = self._s2s_model()
+        self._arch = model.enc.arch
+        self._flat = np.concatenate([initialize(net.layout, rng, dtype, self.initializer, self.recurrent_initializer)
+                                     for net in (model.enc, model.dec)])
         self._reset_curves()
         self._optimizer = None
-        self.n_outputs_ = Y.shape[1]
+        self.n_outputs_ = H
+        Yp = np.stack([Yz, np.ones_like(Yz)], axis=2)  # (n, H, 1 + valid-step flag), as Trainable reads
         with single_threaded_blas():
-            fit_epochs(self, Seq2Seq(self._arch, self._dec_arch), seqs, Yz, sw, False)
+            fit_epochs(self, Trainable(model), seqs, Yp, sw, False)
+
+    def _s2s_model(self):
+        """The fitted encoder-decoder (rebuilt on demand: a Network holds thread-local buffers)."""
+        return EncoderDecoder(*self._s2s_config)
 
     def _predict_seqs(self, seqs, batch=1024, flat=None):
-        if getattr(self, "_dec_arch", None) is None:
+        if getattr(self, "_s2s_config", None) is None:
             return super()._predict_seqs(seqs, batch, flat)
         flat = self._flat if flat is None else flat
-        net = Seq2Seq(self._arch, self._dec_arch)
+        model = self._s2s_model()
         X = seqs.X.astype(flat.dtype, copy=False)
         with single_threaded_blas():
-            return np.concatenate([net.predict(flat, np.ascontiguousarray(X[a:a + batch].transpose(1, 0, 2)),
-                                               seqs.lengths[a:a + batch]) for a in range(0, len(X), batch)])
+            return np.concatenate([model.predict(flat, np.ascontiguousarray(X[a:a + batch].transpose(1, 0, 2)),
+                                                 seqs.lengths[a:a + batch], model.n_steps)[:, :, 0].T
+                                   for a in range(0, len(X), batch)])
+
+    def _score_seqs(self, seqs, Y, sw, flat):
+        if getattr(self, "_s2s_config", None) is not None:
+            Y = Y[..., 0]  # packed for Trainable: the values, then the valid-step flag
+        return super()._score_seqs(seqs, Y, sw, flat)
 
     def _check_series_mode(self):
         check_is_fitted(self)

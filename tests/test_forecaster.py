@@ -2,6 +2,7 @@
 GridSearchCV), window face and the airline data set.  Small networks and few
 epochs keep each fit well under a second."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -209,7 +210,6 @@ def test_future_known_covariates():
 
 
 def test_gridsearch_on_dataframe_and_pickle(airline):
-    import pickle
 
     df = pd.DataFrame({"a": airline.to_numpy(), "b": airline.to_numpy()[::-1].copy()},
                       index=airline.index.to_period("M"))
@@ -221,31 +221,6 @@ def test_gridsearch_on_dataframe_and_pickle(airline):
     assert restored.forecast(3).index[0] == pd.Period("1961-01", "M")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_seq2seq_gradient_matches_finite_differences(cell):
-    from skrnn._params import Layout, initialize
-    from skrnn._seq2seq import Seq2Seq, seq2seq_architectures
-
-    enc, dec = seq2seq_architectures(cell, 2, 4, 3, 2, "tanh")
-    net = Seq2Seq(enc, dec)
-    rng = np.random.RandomState(0)
-    flat = np.concatenate([initialize(Layout(a), rng, np.float64) for a in (enc, dec)]) + 0.1 * rng.randn(net.size)
-    X = rng.randn(5, 3, 2)
-    L = np.array([5, 3, 1])
-    X[3:, 1] = X[1:, 2] = 0.0
-    Y, w = rng.randn(3, 3), rng.rand(3) + 0.5
-    grad = np.zeros_like(flat)
-    net.loss_grad(flat, grad, X, L, Y, w, alpha=0.1)
-    assert np.abs(grad[: net.n_enc]).max() > 1e-3  # the encoder learns through the decoder's initial state
-    eps, scratch = 1e-6, np.zeros_like(flat)
-    for i in rng.choice(flat.size, 60, replace=False):
-        up, down = flat.copy(), flat.copy()
-        up[i] += eps
-        down[i] -= eps
-        num = (net.loss_grad(up, scratch, X, L, Y, w, alpha=0.1) - net.loss_grad(down, scratch, X, L, Y, w, alpha=0.1))
-        assert abs(num / (2 * eps) - grad[i]) < 1e-7
-
-
 def test_seq2seq_forecaster(airline):
     f = RNNForecaster(window=24, horizon=6, strategy="seq2seq", **FAST).fit(airline[:120])
     assert f.predict(airline.to_numpy()[None, -24:]).shape == (1, 6)
@@ -253,6 +228,12 @@ def test_seq2seq_forecaster(airline):
     assert len(out) == 8 and np.isfinite(out.to_numpy()).all()
     with pytest.raises(ValueError, match="bidirectional=False"):
         RNNForecaster(strategy="seq2seq", bidirectional=True, **FAST).fit(airline)
+    restored = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(restored.forecast(8).to_numpy(), out["forecast"].to_numpy())
+    # early stopping (validation objective and score through the encoder-decoder) and encoder dropout
+    g = RNNForecaster(window=24, horizon=6, strategy="seq2seq", early_stopping=True, dropout=0.2, num_layers=2,
+                      **FAST).fit(airline)
+    assert len(g.validation_scores_) == g.n_iter_ and np.isfinite(g.forecast(6).to_numpy()).all()
 
 
 @pytest.mark.parametrize("differencing", ["none", "first", "seasonal"])
