@@ -144,7 +144,8 @@ def main(argv=None):
         args.reps, args.budget = 3, 0.08
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, threads 1, BLAS threads 1, reps {args.reps}, budget {args.budget}s")
-    head = f"{'mode':<6}{'dtype':<8}{'cell':<5}{'config':<8}{'(D,H,T,B)':<18}{'skrnn seq/s':>13}{'torch seq/s':>13}{'ratio':>8}"
+    head = (f"{'mode':<6}{'dtype':<8}{'cell':<5}{'config':<8}{'(D,H,T,B)':<18}"
+            f"{'skrnn seq/s':>13}{'torch seq/s':>13}{'ratio':>8}")
     print(head)
     print("-" * len(head))
     with threadpool_limits(limits=1):

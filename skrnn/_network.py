@@ -132,7 +132,10 @@ class Network:
         lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         rev = reverse_index(lengths, T) if dirs == 2 else None
         masks = masks or {}
-        h0, c0 = (initial_state if cell == "lstm" else (initial_state, None)) if initial_state is not None else (None, None)
+        if initial_state is None:
+            h0, c0 = None, None
+        else:
+            h0, c0 = initial_state if cell == "lstm" else (initial_state, None)
         relu = arch.activation == "relu"
         layers, inp = [], X
         for layer in range(arch.num_layers):
@@ -255,7 +258,7 @@ class Network:
             return cached[1]
         m = np.concatenate([[False], np.asarray(weight_mask, dtype=bool), [False]])
         edges = np.flatnonzero(m[1:] != m[:-1])
-        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
         self._runs_cache = (weight_mask, runs)
         return runs
 
