@@ -75,7 +75,33 @@ def constraints(table):
     return {n: c for n, (_, c) in table.items()}
 
 
-class BaseRNN(BaseEstimator):
+class VersionedPickleMixin:
+    """Stamp pickles with the skrnn version; warn when loading another version's.
+
+    scikit-learn's ``BaseEstimator`` does the same for its own version.
+    """
+
+    def __getstate__(self):
+        from . import __version__
+
+        return {**super().__getstate__(), "_skrnn_version": __version__}
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        version = state.pop("_skrnn_version", "unknown (before 0.1.0)")
+        if version != __version__:
+            warnings.warn(
+                f"Unpickling {type(self).__name__} saved by skrnn {version} with skrnn {__version__}; the model "
+                "may predict differently or fail. Refit it with this version, or load it with the version that "
+                "saved it.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+
+class BaseRNN(VersionedPickleMixin, BaseEstimator):
     """Shared machinery; use :class:`RNNClassifier` or :class:`RNNRegressor`."""
 
     _parameter_constraints = constraints(PARAMETERS)
@@ -257,25 +283,6 @@ class BaseRNN(BaseEstimator):
         from ._persistence import save
 
         save(self, path)
-
-    def __getstate__(self):
-        from . import __version__
-
-        return {**super().__getstate__(), "_skrnn_version": __version__}
-
-    def __setstate__(self, state):
-        from . import __version__
-
-        version = state.pop("_skrnn_version", "unknown (before 0.1.0)")
-        if version != __version__:
-            warnings.warn(
-                f"Unpickling {type(self).__name__} saved by skrnn {version} with skrnn {__version__}; the model "
-                "may predict differently or fail. Refit it with this version, or load it with the version that "
-                "saved it.",
-                UserWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

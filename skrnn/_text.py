@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PARAMETERS, constraints, make_init
+from ._base import PARAMETERS, VersionedPickleMixin, constraints, make_init
 from ._compat import Interval, _fit_context
 from ._config import single_threaded_blas
 from ._heads import loss_rows
@@ -54,7 +54,7 @@ def _as_texts(X, what):
     raise TypeError(f"{what} must be a str or a list of str; got {type(X).__name__}.")
 
 
-class RNNTextGenerator(BaseEstimator):
+class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
     """Character-level recurrent language model: learns to predict the next
     character of a text, scores texts and generates new ones.
 

@@ -92,3 +92,16 @@ def test_beats_a_bigram_model_on_held_out_docstrings():
     rnn = gen.score(held_out)
     bigram = bigram_log_likelihood(gen, train, held_out)
     assert rnn > bigram + 0.15, (np.exp(-rnn), np.exp(-bigram))
+
+
+def test_pickle_from_another_skrnn_version_warns(small, monkeypatch):
+    import skrnn
+
+    blob = pickle.dumps(small)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = pickle.loads(blob)  # same version: silent
+    assert same.generate(20, random_state=0) == small.generate(20, random_state=0)
+    monkeypatch.setattr(skrnn, "__version__", "99.0")
+    with pytest.warns(UserWarning, match="Unpickling RNNTextGenerator saved by skrnn 0.1.0 with skrnn 99.0"):
+        pickle.loads(blob)
