@@ -29,7 +29,7 @@ from ._network import Network
 from ._params import initialize
 from ._regressor import RNNRegressor
 from ._rollout import rollout
-from ._series import Series, future_index, mase_scale, seasonal_period
+from ._series import Series, attach_future, future_index, mase_scale, seasonal_period
 from ._training import fit_epochs
 from ._validation import check_sequences
 
@@ -111,11 +111,16 @@ class RNNForecaster(RNNRegressor):
 
     target : str, list of str or None, default=None
         Series face with a DataFrame: the target columns. The other columns
-        are covariates known in advance (calendar effects, prices, holidays):
-        the network reads, at each step, the covariates of the step it
-        forecasts, so :meth:`forecast` needs their future values as
-        ``X_future``. ``None``: every column is a target. Covariates need
-        ``strategy='recursive'``.
+        are *past covariates*: observed up to the forecast origin only, read
+        beside the targets over the window, never needed at forecast time.
+        With ``strategy='recursive'`` the network also forecasts them one
+        step ahead (extra outputs, scaled like the targets; only the targets
+        are returned) so that they can be fed back; with ``'direct'`` and
+        ``'seq2seq'`` they are read in the window only, so forecasts stop at
+        ``horizon`` steps. ``None``: every column is a target. Covariates
+        known in advance (calendar effects, prices, holidays) are passed
+        separately: ``fit(y, future_covariates=...)`` and
+        ``forecast(X_future=...)``.
 
     calibration_size : 'auto' or int, default='auto'
         Length of the final block of the training series held out to
@@ -217,7 +222,7 @@ class RNNForecaster(RNNRegressor):
         return super()._encode_targets(y, seqs, sw, first, classes)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, future_covariates=None):
         """Fit on a series (``y=None``) or on history windows and next values.
 
         Parameters
@@ -231,6 +236,14 @@ class RNNForecaster(RNNRegressor):
             Next ``horizon`` values after each window (window face).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each window (window face only).
+        future_covariates : pd.DataFrame, pd.Series or array-like of shape (n_timesteps, n_future), default=None
+            Series face only: covariates known in advance (calendar
+            effects, prices, holidays), one row per observation of the
+            series (same index for pandas input). The network reads, at each
+            step, the covariates of the step it forecasts, so
+            :meth:`forecast` then needs their future values as ``X_future``.
+            Needs ``strategy='recursive'``, and one time axis (a Series or
+            a DataFrame, not a list of series).
 
         Returns
         -------
@@ -238,11 +251,16 @@ class RNNForecaster(RNNRegressor):
         """
         self._s2s_config = None
         if y is not None:
+            if future_covariates is not None:
+                raise ValueError("future_covariates is for the series face fit(y); in the window face put the "
+                                 "covariates in the features of X, shape (n_samples, window, n_features).")
             self._series = None
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        return self._fit_series(Series(X, target=self.target))
+        S = Series(X, target=self.target)
+        attach_future(S, future_covariates, "future_covariates")
+        return self._fit_series(S)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -285,16 +303,28 @@ class RNNForecaster(RNNRegressor):
     def _from_model(self, u):
         return np.exp(u) if self.log else u
 
-    def _inputs(self, U, sid, C=None):
-        """Network input ``(n, window - lag)`` from transformed windows ``U`` ``(n, window)``;
-        ``(n, window - lag, 1 + n_covariates)`` with the covariates ``C`` of the next step of each
-        difference, ``(n, window - lag, n_covariates)``."""
+    def _inputs(self, U, sid, C=None, P=None):
+        """Network input ``(n, window - lag)`` from transformed windows ``U`` ``(n, window)``; with covariates
+        ``(n, window - lag, 1 + n_past + n_future)``: each scaled difference, then the past covariates ``P``
+        observed at the same step, then the future-known covariates ``C`` of the step after it (both
+        ``(n, window - lag, .)``, raw)."""
         lag = self._lag()
         Z = U[:, lag:] - U[:, :-lag] if lag else U
         Z = (Z - self._mu[sid, None]) / self._sd[sid, None]
-        if C is None:
+        if C is None and P is None:
             return Z
-        return np.concatenate([Z[:, :, None], (C - self._cmu) / self._csd], axis=2)
+        parts = [Z[:, :, None]]
+        if P is not None:
+            parts.append((P - self._pmu) / self._psd)
+        if C is not None:
+            parts.append((C - self._cmu) / self._csd)
+        return np.concatenate(parts, axis=2)
+
+    def _past_windows(self, pcov, origins):
+        """Past covariates ``(n, window, n_past)`` observed up to each origin, or None."""
+        if pcov is None:
+            return None
+        return pcov[origins[:, None] + np.arange(-self.window + 1, 1)[None, :]]
 
     def _cov_windows(self, cov, origins, steps):
         """Covariates ``(n, window + steps, n_cov)`` of the positions ``t - window + 1 .. t + steps`` of each
@@ -327,21 +357,30 @@ class RNNForecaster(RNNRegressor):
         self._mu = np.array([np.mean(u[lag:] - u[:-lag]) if lag else u.mean() for u in U])
         self._sd = np.array([np.std(u[lag:] - u[:-lag]) if lag else u.std() for u in U])
         self._sd[~(self._sd > 1e-12 * np.maximum(np.abs(self._mu), 1))] = 1.0
-        cov = S.covariates()
-        if cov is not None:
+        pcov, fcov = S.covariates(), S.fcov
+        if fcov is not None:
             if self.strategy != "recursive":
-                raise ValueError("Covariates (the non-target columns) need strategy='recursive'.")
-            self._cmu, self._csd = cov.mean(axis=0), cov.std(axis=0)
+                raise ValueError("future_covariates need strategy='recursive' (the network reads the covariates "
+                                 "of each step it forecasts).")
+            self._cmu, self._csd = fcov.mean(axis=0), fcov.std(axis=0)
             self._csd[~(self._csd > 0)] = 1.0
-            covwin = np.lib.stride_tricks.sliding_window_view(cov, W + H, axis=0).transpose(0, 2, 1)
+            fwin = np.lib.stride_tricks.sliding_window_view(fcov, W + H, axis=0).transpose(0, 2, 1)
+        if pcov is not None:
+            self._pmu, self._psd = pcov.mean(axis=0), pcov.std(axis=0)
+            self._psd[~(self._psd > 0)] = 1.0
+            pwin = np.lib.stride_tricks.sliding_window_view(pcov, W + H, axis=0).transpose(0, 2, 1)
         Xs, Ys = [], []
         for sid, u in enumerate(U):
             win = np.lib.stride_tricks.sliding_window_view(u, W + H)
-            C = None if cov is None else covwin[:, lag + 1:W + 1]
-            Xs.append(self._inputs(win[:, :W], np.full(len(win), sid), C))
+            ids = np.full(len(win), sid)
+            C = None if fcov is None else fwin[:, lag + 1:W + 1]
+            P = None if pcov is None else pwin[:, lag:W]
+            Xs.append(self._inputs(win[:, :W], ids, C, P))
             # targets: differences of the next H values, at the same lag, scaled like the inputs
-            full = self._inputs(win, np.full(len(win), sid))
-            Ys.append(full[:, -H:])
+            Y = self._inputs(win, ids)[:, -H:]
+            if pcov is not None and self.strategy == "recursive":  # and the past covariates' next values
+                Y = np.concatenate([Y, (pwin[:, W] - self._pmu) / self._psd], axis=1)
+            Ys.append(Y)
         self._series = S
         self._fitting_series = True
         try:
@@ -406,37 +445,44 @@ class RNNForecaster(RNNRegressor):
             raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
                              "and series scoring need the series face, fit(y).")
 
-    def _forecast_windows(self, U, sid, steps, C=None):
+    def _forecast_windows(self, U, sid, steps, C=None, P=None):
         """Forecasts ``(n, steps)`` in the transformed space from windows ``U`` ``(n, window)`` (and
-        covariates ``C`` ``(n, window + steps, n_cov)`` from :meth:`_cov_windows`)."""
+        future-known covariates ``C`` ``(n, window + steps, n_future)`` from :meth:`_cov_windows`, past
+        covariates ``P`` ``(n, window, n_past)`` from :meth:`_past_windows`)."""
         U = np.array(U, dtype=np.float64)
         W = self.window
         if self.strategy == "recursive":
-            Z = self._rollout_differences(U, sid, steps, C)
+            Z = self._rollout_differences(U, sid, steps, C, P)
             return self._undifference(U, Z * self._sd[sid, None] + self._mu[sid, None])[:, W:]
+        if P is not None and steps > self.horizon:
+            raise ValueError(f"With past covariates, strategy={self.strategy!r} forecasts at most horizon="
+                             f"{self.horizon} steps (the covariates after the origin are unknown); got {steps}. "
+                             "Use strategy='recursive', which forecasts the covariates too, or a longer horizon.")
+        Pz = None if P is None else P[:, self._lag():]
         while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
-            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid).astype(self._flat.dtype))
+            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid, None, Pz).astype(self._flat.dtype))
             U = self._undifference(U, Z.reshape(len(U), -1) * self._sd[sid, None] + self._mu[sid, None])
         return U[:, W:W + steps]
 
-    def _rollout_differences(self, U, sid, steps, C):
+    def _rollout_differences(self, U, sid, steps, C, P=None):
         """Recursive strategy: the one-step network stepped by :func:`rollout` over windows of its input length,
-        each predicted (scaled) difference fed back as the next input; returns them ``(n, steps)``."""
+        each predicted (scaled) difference -- and, with past covariates, their predicted next values -- fed
+        back as the next input; returns the differences ``(n, steps)``."""
         lag, W = self._lag(), self.window
-        P = W - lag  # the network reads P differences
+        n_read = W - lag  # the network reads n_read differences
         dtype = self._flat.dtype
-        Z0 = self._inputs(U, sid, None if C is None else C[:, lag + 1:W + 1])
-        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (P, n, D)
+        Z0 = self._inputs(U, sid, None if C is None else C[:, lag + 1:W + 1], None if P is None else P[:, lag:])
+        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (n_read, n, D)
         scale, mean = self._y_scale.astype(dtype), self._y_mean.astype(dtype)
 
-        def feedback(k, z):  # the difference at position W + k, with the covariates of the step after it
+        def feedback(k, z):  # the difference (and past covariates) at position W + k, future covariates of W + k + 1
             d = z * scale + mean
             if C is None:
                 return d
             return np.concatenate([d, (C[:, min(W + k + 1, C.shape[1] - 1)] - self._cmu) / self._csd], axis=1)
 
-        _, fed, _ = rollout(Network(self._arch, self._head), self._flat, prompt, np.full(len(U), P), steps,
-                            feedback, window=P)
+        _, fed, _ = rollout(Network(self._arch, self._head), self._flat, prompt, np.full(len(U), n_read), steps,
+                            feedback, window=n_read)
         return fed[:, :, 0].T.astype(np.float64)
 
     def _undifference(self, U, d):
@@ -463,7 +509,7 @@ class RNNForecaster(RNNRegressor):
         """
         if getattr(self, "_series", None) is None:
             return super().predict(X)
-        if self.n_series_ != 1 or self._series.cov is not None:
+        if self.n_series_ != 1 or self._series.cov is not None or self._series.fcov is not None:
             raise ValueError("predict on raw windows needs a model of one series without covariates; use "
                              "forecast() instead.")
         Xa = np.asarray(X, dtype=np.float64)
@@ -486,13 +532,7 @@ class RNNForecaster(RNNRegressor):
             raise ValueError(f"Prediction intervals need the series without its last calibration_size={size} "
                              f"observations to be at least window + {H} long; the shortest series has {n}. "
                              "Use a smaller calibration_size or window.")
-        cut = Series.__new__(Series)
-        cut.__dict__.update(S.__dict__)
-        cut.values = [v[:-size] for v in S.values]
-        cut.index = [ix[:-size] for ix in S.index]
-        if S.cov is not None:
-            cut.cov = Series.__new__(Series)
-            cut.cov.values = [c[:-size] for c in S.cov.values]
+        cut = S.cut(size)
         model = clone(self)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -503,8 +543,9 @@ class RNNForecaster(RNNRegressor):
             u = self._to_model(v)
             origins = np.arange(len(u) - size - 1, len(u) - 1)  # last observed position
             wins = np.stack([u[t - self.window + 1:t + 1] for t in origins])
-            C, _ = self._cov_windows(S.covariates(), origins, K)
-            fc = model._forecast_windows(wins, np.full(len(origins), sid), K, C)
+            C, _ = self._cov_windows(S.fcov, origins, K)
+            P = self._past_windows(S.covariates(), origins)
+            fc = model._forecast_windows(wins, np.full(len(origins), sid), K, C, P)
             for k in range(K):
                 ok = origins + k + 1 < len(u)
                 errors[k].extend(np.abs(u[origins[ok] + k + 1] - fc[ok, k]) / self._local_scale(wins[ok]))
@@ -541,11 +582,12 @@ class RNNForecaster(RNNRegressor):
             forecasts are fed back as observations.
         interval : float in (0, 1), default=None
             Coverage level of split-conformal prediction intervals (e.g. 0.9).
-        X_future : pd.DataFrame or array-like of shape (>= steps, n_covariates), default=None
-            Future values of the covariates (the non-``target`` columns at
-            fit), for the ``steps`` forecast times; required exactly when the
-            model has covariates. A pandas index must start right after the
-            training series.
+        X_future : pd.DataFrame or array-like of shape (>= steps, n_future), default=None
+            Future values of the future-known covariates (``future_covariates``
+            at fit), for the ``steps`` forecast times; required exactly when
+            the model has them. A DataFrame needs their columns (others are
+            ignored) and an index starting right after the training series.
+            Past covariates (the non-``target`` columns) are never needed.
 
         Returns
         -------
@@ -569,7 +611,8 @@ class RNNForecaster(RNNRegressor):
         S = self._series
         W = self.window
         U = np.stack([self._to_model(v[-W:]) for v in S.values])
-        fc = self._forecast_windows(U, np.arange(len(U)), steps, None if C is None else np.repeat(C, len(U), 0))
+        fc = self._forecast_windows(U, np.arange(len(U)), steps, None if C is None else np.repeat(C, len(U), 0),
+                                    self._last_past(len(U)))
         q = None if interval is None else self._half_widths(interval, steps)
         outs = []
         for sid in range(len(U)):
@@ -588,36 +631,46 @@ class RNNForecaster(RNNRegressor):
             return pd.concat(outs if q is None else dict(zip(S.names, outs, strict=True)), axis=1)
         return outs[0]
 
+    def _last_past(self, n):
+        """Past covariates of the training series' last window, repeated ``(n, window, n_past)``, or None."""
+        pcov = self._series.covariates()
+        return None if pcov is None else np.repeat(pcov[None, -self.window:], n, 0)
+
     def _future_covariates(self, X_future, steps):
-        """``(1, window + steps, n_cov)`` covariates: the training window's and ``X_future``'s."""
+        """``(1, window + steps, n_future)`` future-known covariates: the training window's and ``X_future``'s."""
         import pandas as pd
 
         S = self._series
-        if S.cov is None:
+        if S.fcov is None:
             if X_future is not None:
-                raise ValueError("X_future was given, but the model was fitted without covariates (fit a DataFrame "
-                                 "with target= naming the target columns to use the others as covariates).")
+                raise ValueError("X_future was given, but the model was fitted without future-known covariates "
+                                 "(pass future_covariates= to fit). Past covariates (the non-target columns) "
+                                 "are not needed at forecast time.")
             return None
+        names = S.fcov_names
         if X_future is None:
-            raise ValueError(f"This model reads the covariates {S.cov_names}; pass their future values as "
+            raise ValueError(f"This model reads the future-known covariates {names}; pass their future values as "
                              f"X_future (at least {steps} rows).")
+        if isinstance(X_future, pd.Series):
+            X_future = X_future.to_frame()
         if isinstance(X_future, pd.DataFrame):
-            missing = [c for c in S.cov_names if c not in X_future.columns]
+            missing = [c for c in names if c not in X_future.columns]
             if missing:
-                raise ValueError(f"X_future lacks the covariate columns {missing}.")
+                raise ValueError(f"X_future lacks the future-known covariate columns {missing} (it has "
+                                 f"{list(X_future.columns)}).")
             kind, freq = S.freq[0]
             expected = future_index(kind, freq, S.index[0][-1], 1)[0]
             if S.labelled[0] and len(X_future) and X_future.index[0] != expected:
                 raise ValueError(f"X_future must start at {expected!r}, the step after the training series; it "
                                  f"starts at {X_future.index[0]!r}.")
-            X_future = X_future[S.cov_names]
+            X_future = X_future[names]
         F = np.asarray(X_future, dtype=np.float64).reshape(len(X_future), -1)
-        if F.shape[0] < steps or F.shape[1] != len(S.cov_names) or not np.isfinite(F).all():
-            raise ValueError(f"X_future must hold finite values of the {len(S.cov_names)} covariates for at least "
-                             f"{steps} steps; got shape {F.shape}.")
-        return np.concatenate([S.covariates()[-self.window:], F[:steps]])[None]
+        if F.shape[0] < steps or F.shape[1] != len(names) or not np.isfinite(F).all():
+            raise ValueError(f"X_future must hold finite values of the {len(names)} future-known covariates for at "
+                             f"least {steps} steps; got shape {F.shape}.")
+        return np.concatenate([S.fcov[-self.window:], F[:steps]])[None]
 
-    def historical_forecasts(self, y=None, start=None, steps=None, stride=1, interval=None):
+    def historical_forecasts(self, y=None, start=None, steps=None, stride=1, interval=None, future_covariates=None):
         """Forecasts from rolling origins with the fitted model, as a tidy DataFrame.
 
         The model is not refitted: pass a series that extends the training
@@ -640,12 +693,15 @@ class RNNForecaster(RNNRegressor):
             Distance between consecutive origins.
         interval : float in (0, 1), default=None
             Add ``lower`` and ``upper`` columns at this coverage level.
+        future_covariates : pd.DataFrame or array-like, default=None
+            The future-known covariates along ``y`` (as at fit); required
+            with ``y`` when the model reads them.
 
         Returns
         -------
         forecasts : pd.DataFrame
-            With covariates, forecasts of times past the end of ``y`` are
-            NaN (their covariates are unknown).
+            With future-known covariates, forecasts of times past the end of
+            ``y`` are NaN (their covariates are unknown).
             One row per (series, origin, step) with columns ``series``
             (position), ``origin`` (label of the last observation used),
             ``step`` (1-based), ``time`` (label forecast), ``actual`` (NaN past
@@ -655,7 +711,7 @@ class RNNForecaster(RNNRegressor):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else Series(y, target=self.target)
+        S = self._series if y is None else self._like_training(y, future_covariates)
         if len(S.values) != self.n_series_:
             raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
         steps = self.horizon if steps is None else steps
@@ -677,8 +733,9 @@ class RNNForecaster(RNNRegressor):
             origins = np.arange(t0, len(v), stride)
             u = self._to_model(v)
             wins = np.stack([u[t - W + 1:t + 1] for t in origins])
-            C, known = self._cov_windows(S.covariates(), origins, steps)
-            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C)
+            C, known = self._cov_windows(S.fcov, origins, steps)
+            P = self._past_windows(S.covariates(), origins)
+            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C, P)
             fc[~known] = np.nan  # covariates unknown there
             kind, freq = S.freq[sid]
             labels = index.append(future_index(kind, freq, index[-1], steps))
@@ -694,6 +751,17 @@ class RNNForecaster(RNNRegressor):
                 rows.append(pd.DataFrame(row))
         return pd.concat(rows, ignore_index=True)
 
+    def _like_training(self, y, future_covariates):
+        """``y`` (and its future-known covariates) validated, with the training series' covariate columns."""
+        train = self._series
+        if train.fcov is None and future_covariates is not None:
+            raise ValueError("future_covariates was given, but the model was fitted without them.")
+        S = attach_future(Series(y, target=self.target), future_covariates, "future_covariates", train.fcov_names)
+        if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
+            raise ValueError(f"y must hold the past covariate columns of the training series "
+                             f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")
+        return S
+
     # ---------------------------------------------------------------- scoring
     def score(self, X, y=None, sample_weight=None):
         """Negative MASE of forecasting the block ``X`` (series face), or R^2 (window face).
@@ -703,7 +771,9 @@ class RNNForecaster(RNNRegressor):
         X : series (same structure as at fit) or array-like of windows
             With ``y=None``: the observations that immediately follow the
             training series (on pandas indexes, ``X``'s first label must be
-            the one after the training series' last). Otherwise windows.
+            the one after the training series' last); with future-known
+            covariates, a DataFrame that also holds their columns. Otherwise
+            windows.
         y : None or array-like of shape (n_samples,) or (n_samples, horizon)
             Next values of each window (window face).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -719,20 +789,25 @@ class RNNForecaster(RNNRegressor):
         if y is not None:
             return super().score(X, y, sample_weight=sample_weight)
         self._check_series_mode()
-        T = Series(X, name="the scored block", target=self.target)
         S = self._series
+        X_future = None
+        if S.fcov is not None:
+            import pandas as pd
+
+            if not isinstance(X, pd.DataFrame) or not set(S.fcov_names) <= set(X.columns):
+                raise ValueError(f"The scored block must be a DataFrame holding the future-known covariate "
+                                 f"columns {S.fcov_names} too.")
+            X_future, X = X[S.fcov_names], X.drop(columns=S.fcov_names)
+            if self.target is None and X.shape[1] == 1:
+                X = X.iloc[:, 0] if S.kind_in == "one" else X
+        T = Series(X, name="the scored block", target=self.target)
         if len(T.values) != len(S.values):
             raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
         steps = max(len(v) for v in T.values)
         W = self.window
         U = np.stack([self._to_model(v[-W:]) for v in S.values])
-        C = None
-        if S.cov is not None:
-            if T.cov is None:
-                raise ValueError(f"The scored block must hold the covariate columns {S.cov_names} too.")
-            C = self._future_covariates(T.covariates(), steps)
-            C = np.repeat(C, len(U), 0)
-        fc = self._from_model(self._forecast_windows(U, np.arange(len(U)), steps, C))
+        C = None if X_future is None else np.repeat(self._future_covariates(X_future, steps), len(U), 0)
+        fc = self._from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))))
         errs = []
         for sid, v in enumerate(T.values):
             kind, freq = S.freq[sid]

@@ -137,9 +137,68 @@ class Series:
             self.names.append(c.name)
             self.freq.append(check_index(c.index, name))
 
+    fcov = fcov_names = None  # future-known covariates, set by attach_future
+
     def covariates(self):
-        """``(n, n_covariates)`` array of the covariate columns, or None."""
+        """``(n, n_covariates)`` array of the past covariates (the non-target columns), or None."""
         return None if self.cov is None else np.stack(self.cov.values, axis=1)
+
+    def cut(self, size):
+        """A copy without the last ``size`` observations (series, past and future covariates)."""
+        out = Series.__new__(Series)
+        out.__dict__.update(self.__dict__)
+        out.values = [v[:-size] for v in self.values]
+        out.index = [ix[:-size] for ix in self.index]
+        if self.cov is not None:
+            out.cov = self.cov.cut(size)
+        if self.fcov is not None:
+            out.fcov = self.fcov[:-size]
+        return out
+
+
+def attach_future(S, F, name, names=None):
+    """Validate future-known covariates ``F`` (one row per observation of ``S``) and set ``S.fcov``
+    ``(n, n_future)`` and ``S.fcov_names``. ``names``: the columns expected (after fit)."""
+    import pandas as pd
+
+    if F is None:
+        if names is not None:
+            raise ValueError(f"This model reads the future-known covariates {names}; pass them for this series "
+                             f"as {name}.")
+        return S
+    if S.kind_in == "list":
+        raise ValueError(f"{name} needs one time axis: a Series or a DataFrame of targets, not a list of series.")
+    if isinstance(F, pd.Series):
+        F = F.to_frame()
+    if isinstance(F, pd.DataFrame):
+        cols = list(F.columns)
+        if names is not None:
+            missing = [c for c in names if c not in cols]
+            if missing:
+                raise ValueError(f"{name} lacks the future-known covariate columns {missing}.")
+            F, cols = F[names], list(names)
+        labels = F.index
+    else:
+        F = np.asarray(F, dtype=np.float64)
+        F = F.reshape(len(F), -1) if F.ndim == 1 else F
+        if F.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_timesteps, n_covariates); got shape {F.shape}.")
+        cols, labels = list(range(F.shape[1])), None
+        if names is not None and len(names) != len(cols):
+            raise ValueError(f"{name} has {len(cols)} columns; the model was fitted with {len(names)}.")
+    try:
+        A = np.asarray(F, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"The values of {name} must be numeric.") from None
+    n = len(S.values[0])
+    if A.shape[0] != n:
+        raise ValueError(f"{name} must have one row per observation of the series ({n}); got {A.shape[0]}.")
+    if not np.isfinite(A).all():
+        raise ValueError(f"{name} contains NaN or infinity; impute them first.")
+    if labels is not None and S.labelled[0] and not labels.equals(S.index[0]):
+        raise ValueError(f"The index of {name} must equal the series' index (same observations).")
+    S.fcov, S.fcov_names = A, (cols if names is None else list(names))
+    return S
 
 
 def mase_scale(v, m):

@@ -121,7 +121,7 @@ def test_errors(airline):
     with pytest.raises(ValueError, match="must exceed the differencing lag"):
         RNNForecaster(window=12, differencing="seasonal").fit(airline)
     fitted = RNNForecaster(window=12, **FAST).fit(airline[:60])
-    with pytest.raises(ValueError, match="fitted without covariates"):
+    with pytest.raises(ValueError, match="fitted without future-known covariates"):
         fitted.forecast(3, X_future=np.zeros((3, 1)))
     with pytest.raises(ValueError, match="must start at"):
         fitted.score(airline[70:82])
@@ -190,23 +190,75 @@ def test_future_known_covariates():
     df = _promo_frame()
     train, test = df[:170], df[170:]
     params = {"window": 14, "horizon": 7, "max_iter": 60, "random_state": 0}
-    with_cov = RNNForecaster(target="sales", **params).fit(train)
+    with_cov = RNNForecaster(**params).fit(train.sales, future_covariates=train[["promo"]])
     without = RNNForecaster(**params).fit(train.sales)
     assert with_cov.score(test) > without.score(test.sales)  # the promotions are learnt
     fc = with_cov.forecast(10, X_future=test[["promo"]])
     assert isinstance(fc, pd.Series) and fc.name == "sales" and fc.index[0] == test.index[0]
     promo_effect = fc.to_numpy() - with_cov.forecast(10, X_future=test[["promo"]] * 0).to_numpy()
     assert promo_effect[test.promo.to_numpy()[:10] > 0].mean() > 1.0
-    with pytest.raises(ValueError, match="X_future"):
+    np.testing.assert_allclose(with_cov.forecast(10, X_future=test.promo.to_numpy()), fc)  # arrays: by position
+    with pytest.raises(ValueError, match="pass their future values as X_future"):
         with_cov.forecast(10)
     with pytest.raises(ValueError, match="must start at"):
         with_cov.forecast(3, X_future=test[["promo"]][1:])
     with pytest.raises(ValueError, match="at least 10 steps"):
         with_cov.forecast(10, X_future=test[["promo"]][:5])
-    bt = with_cov.historical_forecasts(df, steps=7, interval=0.9)
+    with pytest.raises(ValueError, match=r"lacks the future-known covariate columns \['promo'\]"):
+        with_cov.forecast(3, X_future=test[["sales"]])
+    with pytest.raises(ValueError, match="1 future-known covariates"):
+        with_cov.forecast(3, X_future=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="without future-known covariates"):
+        without.forecast(3, X_future=test[["promo"]])
+    bt = with_cov.historical_forecasts(df.sales, steps=7, interval=0.9, future_covariates=df[["promo"]])
     assert bt.forecast.isna().sum() == 7 * 8 // 2  # past the end of df the covariates are unknown
+    with pytest.raises(ValueError, match="pass them for this series as future_covariates"):
+        with_cov.historical_forecasts(df.sales)
     with pytest.raises(ValueError, match="recursive"):
-        RNNForecaster(target="sales", strategy="direct", **params).fit(train)
+        RNNForecaster(strategy="direct", **params).fit(train.sales, future_covariates=train[["promo"]])
+    with pytest.raises(ValueError, match="one row per observation"):
+        RNNForecaster(**params).fit(train.sales, future_covariates=train[["promo"]][1:])
+    with pytest.raises(ValueError, match="window face"):
+        RNNForecaster(**FAST).fit(np.zeros((9, 4)), np.zeros(9), future_covariates=np.zeros((9, 1)))
+
+
+def _leading_frame(n=200, lead=3):
+    rng = np.random.RandomState(0)
+    x = np.cumsum(rng.randn(n))
+    y = np.r_[np.zeros(lead), x[:-lead]] + 0.05 * rng.randn(n)
+    return pd.DataFrame({"y": y, "x": x}, index=pd.date_range("2000-01-03", periods=n, freq="D"))
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "direct"])
+def test_past_covariates(strategy):
+    """The non-target columns are past covariates: read over the window, never needed at forecast time. Here
+    x leads y by 3 steps, so the first 3 steps of y are predictable from x."""
+    df = _leading_frame()
+    train, test = df[:170], df[170:173]
+    params = {"window": 14, "horizon": 3, "max_iter": 60, "random_state": 0, "strategy": strategy}
+    f = RNNForecaster(target="y", **params).fit(train)
+    assert f.score(test) > RNNForecaster(**params).fit(train.y).score(test.y)  # the lead is learnt
+    fc = f.forecast(3)  # no X_future
+    assert isinstance(fc, pd.Series) and fc.name == "y" and fc.index[0] == test.index[0]
+    with pytest.raises(ValueError, match="without future-known covariates"):
+        f.forecast(3, X_future=test[["x"]])
+    # only the window matters, the covariates' included: changing x before the window changes nothing
+    base = f.forecast(3, interval=0.9)
+    x = f._series.cov.values[0].copy()
+    x[: len(x) - 14] = 0.0
+    f._series.cov.values[0] = x
+    pd.testing.assert_frame_equal(f.forecast(3, interval=0.9), base)
+    x[-1] += 5.0
+    assert np.abs(f.forecast(3).to_numpy() - base["forecast"].to_numpy()).max() > 1e-6
+    bt = f.historical_forecasts(df, steps=3)
+    assert len(bt) == 31 * 3 and np.isfinite(bt.forecast).all()
+    with pytest.raises(ValueError, match="past covariate columns"):
+        f.historical_forecasts(df[["y"]])
+    if strategy == "recursive":  # the covariates are forecast too, so any number of steps
+        assert len(f.forecast(10)) == 10
+    else:
+        with pytest.raises(ValueError, match="at most horizon=3 steps"):
+            f.forecast(10)
 
 
 def test_gridsearch_on_dataframe_and_pickle(airline):
