@@ -123,7 +123,9 @@ class Network:
         """
         return self._forward(flat, X, lengths, initial_state, masks, None)
 
-    def _forward(self, flat, X, lengths, initial_state, masks, ws):
+    def _forward(self, flat, X, lengths, initial_state, masks, ws, infer=False):
+        """``infer=True`` (from :meth:`predict`) runs the forward-only kernels,
+        which keep no gates or cell states for a backward pass."""
         arch, P, K = self.arch, self._views(flat), self.kernels
         T, B, _ = X.shape
         H, dirs, cell = arch.hidden_size, arch.num_directions, arch.cell
@@ -161,6 +163,12 @@ class Network:
                 np.copyto(w_t, w_hh.T)
                 if cell == "rnn":
                     K.forward(xp, w_t, lengths, relu, hs)
+                elif infer and cell == "lstm":
+                    c = buf(ws, ("c", tag), (B, H), dtype)
+                    c[...] = 0 if c0 is None else c0[k]
+                    K.infer(xp, w_t, lengths, hs, c)
+                elif infer:
+                    K.infer(xp, w_t, b_hh, lengths, hs)
                 elif cell == "lstm":
                     cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
                     cs[0] = 0 if c0 is None else c0[k]
@@ -193,7 +201,7 @@ class Network:
     def predict(self, flat, X, lengths, initial_state=None):
         """Head outputs: ``(B, K)``, or ``(T, B, K)`` for sequence output."""
         ws = self._workspace(X.shape[0], X.shape[1], X.dtype)
-        return activate(self.head, self._forward(flat, X, lengths, initial_state, None, ws)["logits"])
+        return activate(self.head, self._forward(flat, X, lengths, initial_state, None, ws, True)["logits"])
 
     def final_state(self, cache):
         """Final states in PyTorch's ``h_n`` layout (LSTM: ``(h_n, c_n)``)."""

@@ -224,3 +224,28 @@ def test_appended_padding_changes_nothing(cell_id, dtype):
             assert_array_equal(g_long[k][T:], 0.0, err_msg=k)
         else:
             assert_allclose(g_long[k], g_short[k], rtol=1e-15, atol=0, err_msg=k)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_infer_matches_twin(cell, dtype, shape):
+    """The forward-only kernels give the twin's states (LSTM: and final ``c``)."""
+    T, H, lengths = shape
+    inp = make_inputs(np.random.default_rng(0), cell, T, H, lengths, dtype)
+    frozen = {k: v.copy() for k, v in inp.items()}
+    want = run_forward(cell, False, TWINS[cell][0], inp)
+    xp, lengths = inp["xp"], inp["lengths"]
+    w_t = np.ascontiguousarray(inp["w_hh"].T)
+    hs = np.full_like(want["hs"], np.nan)
+    hs[0] = inp["h0"]
+    if cell == "lstm":
+        c = inp["c0"].copy()
+        KERNELS[cell].infer(xp, w_t, lengths, hs, c)
+        assert_allclose(c, want["cs"][T], **tol(dtype))
+    else:
+        KERNELS[cell].infer(xp, w_t, inp["b_hh"], lengths, hs)
+    for k in inp:
+        assert_array_equal(inp[k], frozen[k], err_msg=f"kernel modified its input {k}")
+    assert hs.dtype == dtype
+    assert_allclose(hs, want["hs"], **tol(dtype))

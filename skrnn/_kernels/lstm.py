@@ -233,3 +233,48 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
                 if t < lengths[b]:
                     for j in range(H):
                         dh[b, j] = rec[b, j]
+
+
+@kernel
+def infer(xp, w_hh_t, lengths, hs, c):
+    """Forward pass for prediction: like :func:`forward`, but stores neither
+    the gates nor every cell state (less memory traffic; compiled only when a
+    model predicts).
+
+    xp : (T, B, 4H) input projection with both biases added.
+    w_hh_t : (H, 4H) transposed recurrent weights.
+    hs : (T+1, B, H) output; ``hs[0]`` holds the initial state.
+    c : (B, H) in: initial cell state; out: final cell state.
+    """
+    T, B, G = xp.shape
+    H = G // 4
+    rec = np.empty((B, G), dtype=xp.dtype)
+    sc = np.full(G, 0.5, dtype=xp.dtype)
+    c0 = np.full(G, 0.5, dtype=xp.dtype)
+    sc[2 * H:3 * H] = 1
+    c0[2 * H:3 * H] = 0
+    f32 = xp.itemsize == 4
+    for t in range(T):
+        np.dot(hs[t], w_hh_t, rec)
+        for b in range(B):
+            h, hp = hs[t + 1, b], hs[t, b]
+            if t < lengths[b]:
+                x, a, cb = xp[t, b], rec[b], c[b]
+                if f32:
+                    for j in range(G):
+                        a[j] = c0[j] + sc[j] * _tanh32(sc[j] * (x[j] + a[j]))
+                    for j in range(H):
+                        cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
+                        cb[j] = cj
+                        h[j] = a[3 * H + j] * _tanh32(cj)
+                else:
+                    for j in range(G):
+                        a[j] = x[j] + a[j]
+                    _gates(a, H)
+                    for j in range(H):
+                        cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
+                        cb[j] = cj
+                        h[j] = a[3 * H + j] * _tanh64(cj)
+            else:
+                for j in range(H):
+                    h[j] = hp[j]
