@@ -66,7 +66,11 @@ class RNNForecaster(RNNRegressor):
       ``(n_samples, window, n_features)``, and ``y`` holds the next ``horizon``
       values, ``(n_samples,)`` when ``horizon=1`` else
       ``(n_samples, horizon)``. This is :class:`RNNRegressor` with its output
-      width pinned to ``horizon``; ``predict`` forecasts each window.
+      width pinned to ``horizon``; ``predict`` forecasts each window. The
+      history length here is the width of ``X``, not ``window`` (which is
+      the series face's): a 2-D ``X`` of any number of columns fits, as
+      scikit-learn's estimator checks expect, and ``predict`` then refuses
+      any other number of columns.
 
     Series face, in order: optional logarithm (``log``); differencing *inside
     each window* (so a forecast depends only on the last ``window``

@@ -177,6 +177,12 @@ def test_window_face():
     with pytest.raises(ValueError, match="horizon=3"):
         RNNForecaster(horizon=3, **FAST).fit(X, X[:, 0])
     assert np.isfinite(f.score(X, X[:, :3]))
+    # the window face's history length is X's width (6 here, window=18 is the series face's); predict keeps it
+    assert f.n_features_in_ == 6
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        f.predict(X[:, :5])
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        f.predict(np.hstack([X, X]))
 
 
 def _promo_frame(n=200):
