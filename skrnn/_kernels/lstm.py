@@ -187,41 +187,46 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
             full = False
     rec = np.empty((B, H), dtype=dhs.dtype)
     gh = np.empty(H, dtype=dhs.dtype)
+    tc = np.empty(H, dtype=dhs.dtype)
     one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     f32 = dhs.itemsize == 4
     for t in range(T - 1, -1, -1):
         for b in range(B):
             d = dxp[t, b]
             if t < lengths[b]:
-                # three short passes, each touching few arrays, so that LLVM's
-                # runtime alias checks stay under its threshold and each
-                # vectorises; fewer passes matter for short rows
+                # many short passes, each touching at most four arrays, so
+                # that LLVM's runtime alias checks stay under its threshold
+                # and every pass vectorises (fused passes ran 1.3-1.7x slower)
                 a, cn, cp = gates[t, b], cs[t + 1, b], cs[t, b]
-                dsb, dhb = dhs[t, b], dh[b]
+                dsb, dhb, gc = dhs[t, b], dh[b], dc[b]
+                ai, af, ag, ao = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+                di, df, dg, do = d[:H], d[H:2 * H], d[2 * H:3 * H], d[3 * H:]
                 for j in range(H):
                     gh[j] = dsb[j] + dhb[j]
-                gc = dc[b]
                 if f32:
                     for j in range(H):
-                        o = a[3 * H + j]
-                        tcj = _tanh32(cn[j])
-                        gc[j] += gh[j] * o * (one - tcj * tcj)
-                        d[3 * H + j] = gh[j] * tcj * o * (one - o)
+                        tc[j] = _tanh32(cn[j])
                 else:
                     for j in range(H):
-                        o = a[3 * H + j]
-                        tcj = _tanh64(cn[j])
-                        gc[j] += gh[j] * o * (one - tcj * tcj)
-                        d[3 * H + j] = gh[j] * tcj * o * (one - o)
+                        tc[j] = _tanh64(cn[j])
                 for j in range(H):
-                    i = a[j]
-                    f = a[H + j]
-                    g = a[2 * H + j]
-                    gcj = gc[j]
-                    d[j] = gcj * g * i * (one - i)
-                    d[H + j] = gcj * cp[j] * f * (one - f)
-                    d[2 * H + j] = gcj * i * (one - g * g)
-                    gc[j] = gcj * f
+                    gc[j] += gh[j] * ao[j] * (one - tc[j] * tc[j])
+                for j in range(H):
+                    o = ao[j]
+                    do[j] = gh[j] * tc[j] * o * (one - o)
+                for j in range(H):
+                    i = ai[j]
+                    g = ag[j]
+                    di[j] = gc[j] * g * i * (one - i)
+                for j in range(H):
+                    f = af[j]
+                    df[j] = gc[j] * cp[j] * f * (one - f)
+                for j in range(H):
+                    i = ai[j]
+                    g = ag[j]
+                    dg[j] = gc[j] * i * (one - g * g)
+                for j in range(H):
+                    gc[j] = gc[j] * af[j]
             else:
                 for j in range(4 * H):
                     d[j] = 0
