@@ -154,7 +154,9 @@ class Network:
                 xp = buf(ws, ("xp", tag), (T, B, GH), dtype)
                 xp2 = xp.reshape(T * B, GH)
                 np.dot(x.reshape(T * B, Din), w_ih.T, out=xp2)  # np.matmul is 5x slower here for small Din
-                xp2 += b_ih if cell == "gru" else b_ih + b_hh
+                bias = b_ih if cell == "gru" else b_ih + b_hh
+                if not infer or cell == "rnn":
+                    xp2 += bias  # the infer kernels add it as they read xp
                 hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
                 k = layer * dirs + d
                 hs[0] = 0 if h0 is None else h0[k]
@@ -166,9 +168,9 @@ class Network:
                 elif infer and cell == "lstm":
                     c = buf(ws, ("c", tag), (B, H), dtype)
                     c[...] = 0 if c0 is None else c0[k]
-                    K.infer(xp, w_t, lengths, hs, c)
+                    K.infer(xp, bias, w_t, lengths, hs, c)
                 elif infer:
-                    K.infer(xp, w_t, b_hh, lengths, hs)
+                    K.infer(xp, b_ih, w_t, b_hh, lengths, hs)
                 elif cell == "lstm":
                     cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
                     cs[0] = 0 if c0 is None else c0[k]
