@@ -33,7 +33,7 @@ from ._series import Series, attach_future, future_index, mase_scale, seasonal_p
 from ._training import fit_epochs
 from ._validation import check_sequences
 
-_DEFAULTS = {"hidden_size": 32, "max_iter": 300, "learning_rate_init": 0.005, "n_iter_no_change": 20}
+_DEFAULTS = {"hidden_size": 32, "max_iter": 400, "tol": 3e-4, "learning_rate_init": 0.005, "n_iter_no_change": 20}
 
 FORECASTER_PARAMETERS = {
     "window": (18, [Interval(Integral, 1, None, closed="left")]),
@@ -153,7 +153,8 @@ class RNNForecaster(RNNRegressor):
     Notes
     -----
     The defaults (first differencing, no log, one-step recursion, a window of
-    18, 32 GRU units, up to 300 epochs) were chosen by rolling-origin
+    18, 32 GRU units, training until the loss has not improved by
+    ``tol=3e-4`` for 20 epochs) were chosen by rolling-origin
     validation on the first 120 months of the airline series only
     (``python benchmarks/bench_forecast.py --select``): 12- and 24-month
     forecasts from origins 48..108, where they reach a mean MASE of about
@@ -165,6 +166,16 @@ class RNNForecaster(RNNRegressor):
     0.72, 4 seeds) and is worth trying; it is not the default because the
     log needs a strictly positive series (without the log, ``seq2seq`` and
     ``recursive`` validated alike).
+
+    Training stops on ``tol``: with the general default ``tol=1e-4`` the
+    training loss kept creeping down and every default fit on airline ran
+    into ``max_iter=300`` with a ConvergenceWarning. ``tol=3e-4`` stops it
+    after 200-340 epochs (6 seeds, no warning with ``max_iter=400``) at the
+    same validation accuracy within seed noise: mean MASE 0.729 against
+    0.718 over both horizons (4 seeds; 12 months 0.61 against 0.62, 24
+    months 0.85 against 0.81); for ``log=True, strategy='seq2seq',
+    window=24`` 0.650 against 0.650. Early stopping on held-out windows
+    validated worse (0.86), as did ``tol=1e-3`` (0.75).
 
     ``score(X)`` without ``y`` (series face) is the negative mean absolute
     scaled error (MASE) of forecasting ``X`` from the end of the training

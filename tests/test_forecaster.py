@@ -304,3 +304,13 @@ def test_recursive_forecast_is_one_step_forecasts_fed_back(airline, differencing
     for _ in range(9):
         history.append(f.predict(np.array(history[-W:])[None])[0])
     np.testing.assert_allclose(f.forecast(9).to_numpy(), history[W:], rtol=1e-12)
+
+
+def test_default_fit_converges_without_warning(airline):
+    """The default tol stops training before max_iter on airline: no ConvergenceWarning in the default path."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        f = RNNForecaster(random_state=0).fit(airline)
+    assert f.n_iter_ < f.max_iter
