@@ -29,7 +29,7 @@ from ._network import Network
 from ._params import initialize
 from ._regressor import RNNRegressor
 from ._rollout import rollout
-from ._series import Series, attach_future, future_index, mase_scale, seasonal_period
+from ._series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
 from ._training import fit_epochs
 from ._validation import check_sequences
 
@@ -653,37 +653,7 @@ class RNNForecaster(RNNRegressor):
 
     def _future_covariates(self, X_future, steps):
         """``(1, window + steps, n_future)`` future-known covariates: the training window's and ``X_future``'s."""
-        import pandas as pd
-
-        S = self._series
-        if S.fcov is None:
-            if X_future is not None:
-                raise ValueError("X_future was given, but the model was fitted without future-known covariates "
-                                 "(pass future_covariates= to fit). Past covariates (the non-target columns) "
-                                 "are not needed at forecast time.")
-            return None
-        names = S.fcov_names
-        if X_future is None:
-            raise ValueError(f"This model reads the future-known covariates {names}; pass their future values as "
-                             f"X_future (at least {steps} rows).")
-        if isinstance(X_future, pd.Series):
-            X_future = X_future.to_frame()
-        if isinstance(X_future, pd.DataFrame):
-            missing = [c for c in names if c not in X_future.columns]
-            if missing:
-                raise ValueError(f"X_future lacks the future-known covariate columns {missing} (it has "
-                                 f"{list(X_future.columns)}).")
-            kind, freq = S.freq[0]
-            expected = future_index(kind, freq, S.index[0][-1], 1)[0]
-            if S.labelled[0] and len(X_future) and X_future.index[0] != expected:
-                raise ValueError(f"X_future must start at {expected!r}, the step after the training series; it "
-                                 f"starts at {X_future.index[0]!r}.")
-            X_future = X_future[names]
-        F = np.asarray(X_future, dtype=np.float64).reshape(len(X_future), -1)
-        if F.shape[0] < steps or F.shape[1] != len(names) or not np.isfinite(F).all():
-            raise ValueError(f"X_future must hold finite values of the {len(names)} future-known covariates for at "
-                             f"least {steps} steps; got shape {F.shape}.")
-        return np.concatenate([S.fcov[-self.window:], F[:steps]])[None]
+        return future_rows(self._series, X_future, steps, self.window)
 
     def historical_forecasts(self, y=None, start=None, steps=None, stride=1, interval=None, future_covariates=None):
         """Forecasts from rolling origins with the fitted model, as a tidy DataFrame.

@@ -205,3 +205,38 @@ def mase_scale(v, m):
     m = m if len(v) > m else 1
     d = np.abs(v[m:] - v[:-m])
     return float(d.mean()) if d.size and d.mean() > 0 else 1.0
+
+
+def future_rows(S, X_future, steps, window):
+    """``(1, window + steps, n_future)`` future-known covariates of a forecast from the end of ``S``: those of
+    its last ``window`` observations, then ``X_future``'s first ``steps`` rows (validated); None without."""
+    import pandas as pd
+
+    if S.fcov is None:
+        if X_future is not None:
+            raise ValueError("X_future was given, but the model was fitted without future-known covariates "
+                             "(pass future_covariates= to fit). Past covariates (the non-target columns) "
+                             "are not needed at forecast time.")
+        return None
+    names = S.fcov_names
+    if X_future is None:
+        raise ValueError(f"This model reads the future-known covariates {names}; pass their future values as "
+                         f"X_future (at least {steps} rows).")
+    if isinstance(X_future, pd.Series):
+        X_future = X_future.to_frame()
+    if isinstance(X_future, pd.DataFrame):
+        missing = [c for c in names if c not in X_future.columns]
+        if missing:
+            raise ValueError(f"X_future lacks the future-known covariate columns {missing} (it has "
+                             f"{list(X_future.columns)}).")
+        kind, freq = S.freq[0]
+        expected = future_index(kind, freq, S.index[0][-1], 1)[0]
+        if S.labelled[0] and len(X_future) and X_future.index[0] != expected:
+            raise ValueError(f"X_future must start at {expected!r}, the step after the training series; it "
+                             f"starts at {X_future.index[0]!r}.")
+        X_future = X_future[names]
+    F = np.asarray(X_future, dtype=np.float64).reshape(len(X_future), -1)
+    if F.shape[0] < steps or F.shape[1] != len(names) or not np.isfinite(F).all():
+        raise ValueError(f"X_future must hold finite values of the {len(names)} future-known covariates for at "
+                         f"least {steps} steps; got shape {F.shape}.")
+    return np.concatenate([S.fcov[-window:], F[:steps]])[None]
