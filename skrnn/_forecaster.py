@@ -50,6 +50,14 @@ FORECASTER_PARAMETERS = {
 }
 
 
+def _drop_future(X, F):
+    """``X`` without the columns named like the future-known covariates ``F`` (a DataFrame may hold both, as
+    :meth:`RNNForecaster.score` expects): they are not also past covariates or targets."""
+    names = getattr(F, "columns", [getattr(F, "name", None)])
+    cols = getattr(X, "columns", [])
+    return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
+
+
 class RNNForecaster(RNNRegressor):
     __doc__ = fill(
         """Recurrent neural network forecaster for time series.
@@ -258,7 +266,11 @@ class RNNForecaster(RNNRegressor):
             step, the covariates of the step it forecasts, so
             :meth:`forecast` then needs their future values as ``X_future``.
             Needs ``strategy='recursive'``, and one time axis (a Series or
-            a DataFrame, not a list of series).
+            a DataFrame, not a list of series). Columns of a DataFrame ``X``
+            named like them are dropped from ``X``, so that
+            ``GridSearchCV(...).fit(df, future_covariates=df[["promo"]])``
+            works: each split's scored block ``df[test]`` holds their
+            future values.
 
         Returns
         -------
@@ -273,7 +285,7 @@ class RNNForecaster(RNNRegressor):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        S = Series(X, target=self.target)
+        S = Series(_drop_future(X, future_covariates), target=self.target)
         attach_future(S, future_covariates, "future_covariates")
         return self._fit_series(S)
 
@@ -741,7 +753,8 @@ class RNNForecaster(RNNRegressor):
         train = self._series
         if train.fcov is None and future_covariates is not None:
             raise ValueError("future_covariates was given, but the model was fitted without them.")
-        S = attach_future(Series(y, target=self.target), future_covariates, "future_covariates", train.fcov_names)
+        S = attach_future(Series(_drop_future(y, future_covariates), target=self.target), future_covariates,
+                          "future_covariates", train.fcov_names)
         if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
             raise ValueError(f"y must hold the past covariate columns of the training series "
                              f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")

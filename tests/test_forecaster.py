@@ -226,6 +226,12 @@ def test_future_known_covariates():
         RNNForecaster(**params).fit(train.sales, future_covariates=train[["promo"]][1:])
     with pytest.raises(ValueError, match="window face"):
         RNNForecaster(**FAST).fit(np.zeros((9, 4)), np.zeros(9), future_covariates=np.zeros((9, 1)))
+    # plain sklearn tuning: the fit parameter is split with X, each scored block holds the covariates
+    search = GridSearchCV(RNNForecaster(target="sales", window=14, max_iter=5, hidden_size=4, random_state=0),
+                          {"alpha": [1e-4]}, cv=TimeSeriesSplit(2, test_size=7))
+    search.fit(df, future_covariates=df[["promo"]])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_._series.cov is None  # promo is not also a past covariate
 
 
 def _leading_frame(n=200, lead=3):
