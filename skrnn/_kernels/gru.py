@@ -208,14 +208,12 @@ def backward(hs, gates, hn, w_hh, lengths, dhs, dh, dxp, dhp):
 
 
 @kernel
-def infer(xp, b_ih, w_hh_t, b_hh, lengths, hs):
+def infer(xp, w_hh_t, b_hh, lengths, hs):
     """Forward pass for prediction: like :func:`forward`, but stores neither
     the gates nor ``hn`` (less memory traffic; compiled only when a model
     predicts).
 
-    xp : (T, B, 3H) input projection ``x W_ih^T`` *without* ``b_ih``: it is
-        added here, in :func:`forward`'s order, which saves a pass over ``xp``.
-    b_ih : (3H,) input bias.
+    xp : (T, B, 3H) input projection ``x W_ih^T + b_ih`` (no ``b_hh``).
     w_hh_t : (H, 3H) transposed recurrent weights.
     b_hh : (3H,) recurrent bias.
     hs : (T+1, B, H) output; ``hs[0]`` holds the initial state.
@@ -223,7 +221,6 @@ def infer(xp, b_ih, w_hh_t, b_hh, lengths, hs):
     T, B, G = xp.shape
     H = G // 3
     rec = np.empty((B, G), dtype=xp.dtype)
-    xb = np.empty(G, dtype=xp.dtype)
     a = np.empty(G, dtype=xp.dtype)
     one = np.ones(1, dtype=xp.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     for t in range(T):
@@ -232,14 +229,12 @@ def infer(xp, b_ih, w_hh_t, b_hh, lengths, hs):
             h, hp = hs[t + 1, b], hs[t, b]
             if t < lengths[b]:
                 x, r = xp[t, b], rec[b]
-                for j in range(G):
-                    xb[j] = x[j] + b_ih[j]
                 # activations into a separate row: written in place over
                 # ``rec`` the passes alias and LLVM does not vectorise them
                 # (2.5x slower)
-                _sigmoid_row(a, xb, r, b_hh, 2 * H)
+                _sigmoid_row(a, x, r, b_hh, 2 * H)
                 for j in range(H):
-                    a[2 * H + j] = xb[2 * H + j] + a[j] * (r[2 * H + j] + b_hh[2 * H + j])
+                    a[2 * H + j] = x[2 * H + j] + a[j] * (r[2 * H + j] + b_hh[2 * H + j])
                 _tanh_row(a, 2 * H, H)
                 for j in range(H):
                     z = a[H + j]

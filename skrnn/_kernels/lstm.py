@@ -241,15 +241,12 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
 
 
 @kernel
-def infer(xp, bias, w_hh_t, lengths, hs, c):
+def infer(xp, w_hh_t, lengths, hs, c):
     """Forward pass for prediction: like :func:`forward`, but stores neither
     the gates nor every cell state (less memory traffic; compiled only when a
     model predicts).
 
-    xp : (T, B, 4H) input projection ``x W_ih^T`` *without* biases: they
-        are added here, in :func:`forward`'s order (``(xW + b) + hW``), which
-        saves a pass over ``xp``.
-    bias : (4H,) ``b_ih + b_hh``.
+    xp : (T, B, 4H) input projection with both biases added.
     w_hh_t : (H, 4H) transposed recurrent weights.
     hs : (T+1, B, H) output; ``hs[0]`` holds the initial state.
     c : (B, H) in: initial cell state; out: final cell state.
@@ -270,14 +267,14 @@ def infer(xp, bias, w_hh_t, lengths, hs, c):
                 x, a, cb = xp[t, b], rec[b], c[b]
                 if f32:
                     for j in range(G):
-                        a[j] = c0[j] + sc[j] * _tanh32(sc[j] * (x[j] + bias[j] + a[j]))
+                        a[j] = c0[j] + sc[j] * _tanh32(sc[j] * (x[j] + a[j]))
                     for j in range(H):
                         cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
                         cb[j] = cj
                         h[j] = a[3 * H + j] * _tanh32(cj)
                 else:
                     for j in range(G):
-                        a[j] = x[j] + bias[j] + a[j]
+                        a[j] = x[j] + a[j]
                     _gates(a, H)
                     for j in range(H):
                         cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
