@@ -20,9 +20,9 @@ CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
-from skrnn._network import Network
-from skrnn._optim import Adam, clip_gradient
-from skrnn._params import Architecture, initialize
+from skrnn._nn.network import Network
+from skrnn._nn.optim import Adam, clip_gradient
+from skrnn._nn.params import Architecture, initialize
 t1 = time.perf_counter()
 cell, dtype = sys.argv[1], np.dtype(sys.argv[2])
 T, B, D, H = 20, 8, 3, 16

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from skrnn._network import Network
-from skrnn._optim import Adam, clip_gradient
-from skrnn._params import Architecture, initialize
+from skrnn._nn.network import Network
+from skrnn._nn.optim import Adam, clip_gradient
+from skrnn._nn.params import Architecture, initialize
 
 CONFIGS = {  # name: (D, H, T, B)
     "tiny": (1, 16, 24, 32),

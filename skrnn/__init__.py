@@ -2,13 +2,12 @@
 
 from . import datasets
 from ._classifier import RNNClassifier
-from ._forecaster import RNNForecaster
+from ._forecasting.forecaster import RNNForecaster
 from ._persistence import load
 from ._regressor import RNNRegressor
 from ._seq2seq_regressor import RNNSeq2SeqRegressor
 from ._text import RNNTextGenerator
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "RNNClassifier",

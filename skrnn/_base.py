@@ -18,8 +18,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._config import single_threaded_blas
-from ._network import Network
-from ._params import INITIALIZERS, Architecture, Layout, initialize
+from ._nn.network import Network
+from ._nn.params import INITIALIZERS, Architecture, Layout, initialize
 from ._training import fit_epochs
 from ._validation import check_finite_targets, check_sequences
 
@@ -82,12 +82,12 @@ class VersionedPickleMixin:
     """
 
     def __getstate__(self):
-        from . import __version__
+        from ._version import __version__
 
         return {**super().__getstate__(), "_skrnn_version": __version__}
 
     def __setstate__(self, state):
-        from . import __version__
+        from ._version import __version__
 
         version = state.pop("_skrnn_version", "unknown (before 0.1.0)")
         if version != __version__:

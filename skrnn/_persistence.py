@@ -25,8 +25,8 @@ import warnings
 
 import numpy as np
 
-from ._optim import SGD, Adam
-from ._params import Architecture
+from ._nn.optim import SGD, Adam
+from ._nn.params import Architecture
 
 FORMAT = "skrnn-estimator"
 FORMAT_VERSION = 1
@@ -35,7 +35,7 @@ _OPTIMIZERS = {"Adam": Adam, "SGD": SGD}
 
 
 def _version():
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 

@@ -11,8 +11,8 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 from ._base import PARAMETERS, BaseRNN, constraints, make_init
 from ._compat import _fit_context
 from ._config import single_threaded_blas
-from ._encoder_decoder import EncoderDecoder, Trainable
-from ._params import Layout, initialize
+from ._nn.encoder_decoder import EncoderDecoder, Trainable
+from ._nn.params import Layout, initialize
 from ._steps import step_mask
 from ._training import fit_epochs
 from ._validation import check_sequences

@@ -22,11 +22,11 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import PARAMETERS, VersionedPickleMixin, constraints, make_init
 from ._compat import Interval, _fit_context
 from ._config import single_threaded_blas
-from ._heads import loss_rows
-from ._network import Network
-from ._optim import clip_gradient
-from ._params import Architecture, Layout, initialize
-from ._rollout import rollout
+from ._nn.heads import loss_rows
+from ._nn.network import Network
+from ._nn.optim import clip_gradient
+from ._nn.params import Architecture, Layout, initialize
+from ._nn.rollout import rollout
 from ._training import _dropout_masks, _make_optimizer
 
 BOS, UNK = "<bos>", "<unk>"

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._optim import SGD, Adam, clip_gradient
+from ._nn.optim import SGD, Adam, clip_gradient
 
 
 def batch_size_for(est, n):

@@ -7,10 +7,10 @@ arithmetic is done in float64 whatever the input dtype; results are written
 into the caller's buffers (rounded to their dtype) like the kernels do.
 
 The kernel twins take exactly the arguments of their kernel in
-:mod:`skrnn._kernels` (time-major ``(T, B, ...)``, ``hs[0]`` the initial
+:mod:`skrnn._nn.kernels` (time-major ``(T, B, ...)``, ``hs[0]`` the initial
 state, state carried unchanged past each sequence's length).  The network
 twin, :func:`network_objective`, is written from the conventions stated in
-the docstring of :mod:`skrnn._network`, not from its code: it processes one
+the docstring of :mod:`skrnn._nn.network`, not from its code: it processes one
 sequence at a time, cut to its own length, so no padding ever enters the
 arithmetic.
 """

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-import skrnn._kernels
+import skrnn._nn.kernels
 from skrnn import RNNClassifier, RNNRegressor
 
 try:
@@ -229,8 +229,8 @@ def test_predict_bad_input(fitted, kind, case):
 def n_compiled_signatures():
     """Specialisations compiled so far, over every kernel module."""
     total = 0
-    for info in pkgutil.iter_modules(skrnn._kernels.__path__):
-        module = importlib.import_module(f"skrnn._kernels.{info.name}")
+    for info in pkgutil.iter_modules(skrnn._nn.kernels.__path__):
+        module = importlib.import_module(f"skrnn._nn.kernels.{info.name}")
         total += sum(len(f.signatures) for f in vars(module).values()
                      if isinstance(f, numba.core.registry.CPUDispatcher))
     return total

@@ -9,9 +9,9 @@ import pytest
 from numpy.testing import assert_allclose
 from test_gradients import assert_fd_close, central_differences
 
-from skrnn._encoder_decoder import EncoderDecoder, Trainable
-from skrnn._optim import Adam, clip_gradient
-from skrnn._params import Layout, initialize
+from skrnn._nn.encoder_decoder import EncoderDecoder, Trainable
+from skrnn._nn.optim import Adam, clip_gradient
+from skrnn._nn.params import Layout, initialize
 
 
 def problem(cell, num_layers, seed=0, decoder_input="feedback"):

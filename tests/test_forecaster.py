@@ -302,7 +302,7 @@ def test_seq2seq_forecaster(airline):
 
 @pytest.mark.parametrize("differencing", ["none", "first", "seasonal"])
 def test_recursive_forecast_is_one_step_forecasts_fed_back(airline, differencing):
-    """The recursive strategy (stepped by skrnn._rollout.rollout) equals one-step forecasts of raw windows,
+    """The recursive strategy (stepped by skrnn._nn.rollout.rollout) equals one-step forecasts of raw windows,
     each appended to the history before the next."""
     W = 20
     f = RNNForecaster(window=W, differencing=differencing, **FAST).fit(airline[:-12])

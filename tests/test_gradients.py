@@ -1,4 +1,4 @@
-"""Exact BPTT of :class:`skrnn._network.Network` against central finite
+"""Exact BPTT of :class:`skrnn._nn.network.Network` against central finite
 differences (float64) and against the NumPy network twin in ``_reference``."""
 
 import itertools
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn._network import Network
-from skrnn._params import Architecture
+from skrnn._nn.network import Network
+from skrnn._nn.params import Architecture
 
 CELLS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
 HEADS = ["softmax", "sigmoid", "identity"]

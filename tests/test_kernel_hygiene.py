@@ -8,12 +8,12 @@ from pathlib import Path
 import numba
 import pytest
 
-import skrnn._kernels
+import skrnn._nn.kernels
 from skrnn import _config
-from skrnn._kernels import KERNELS
+from skrnn._nn.kernels import KERNELS
 
-PACKAGE = "skrnn._kernels"
-KERNEL_DIR = Path(skrnn._kernels.__file__).parent
+PACKAGE = "skrnn._nn.kernels"
+KERNEL_DIR = Path(skrnn._nn.kernels.__file__).parent
 MODULE_NAMES = sorted(p.stem for p in KERNEL_DIR.glob("*.py"))  # "__init__" included
 CELL_MODULES = [n for n in MODULE_NAMES if n != "__init__"]
 NUMBA_COMPILERS = {"njit", "jit", "generated_jit", "vectorize", "guvectorize", "cfunc", "stencil", "jit_module"}
@@ -84,7 +84,7 @@ def test_kernel_modules_are_self_contained(name):
 
 
 def test_self_containment_check_detects_sibling_imports():
-    tree = ast.parse("from .gru import forward\nfrom . import lstm\nfrom .._config import kernel\n")
+    tree = ast.parse("from .gru import forward\nfrom . import lstm\nfrom ..._config import kernel\n")
     found = set(imported_modules(tree, f"{PACKAGE}.rnn"))
     assert {f"{PACKAGE}.gru", f"{PACKAGE}.lstm", "skrnn._config.kernel"} <= found
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn._heads import activate
-from skrnn._network import Network
-from skrnn._params import Architecture
+from skrnn._nn.heads import activate
+from skrnn._nn.network import Network
+from skrnn._nn.params import Architecture
 
 CELLS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
 D, H, K = 3, 3, 2

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn._optim import SGD, Adam, clip_gradient
+from skrnn._nn.optim import SGD, Adam, clip_gradient
 
 N = 7
 DTYPES = [np.float64, np.float32]

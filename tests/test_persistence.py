@@ -213,7 +213,7 @@ def test_loading_a_pickle_from_another_skrnn_version_warns(dump, load, monkeypat
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # same version: silent
         load(blob) if load is joblib.load else load(blob, tmp_path)
-    monkeypatch.setattr(skrnn, "__version__", "99.0")
+    monkeypatch.setattr(skrnn._version, "__version__", "99.0")
     with pytest.warns(UserWarning, match=r"Unpickling RNNClassifier saved by skrnn 0.1.0 with skrnn 99.0"):
         loaded = load(blob) if load is joblib.load else load(blob, tmp_path)
     assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))

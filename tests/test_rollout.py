@@ -10,9 +10,9 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNRegressor
-from skrnn._network import Network
-from skrnn._params import Architecture, Layout, initialize
-from skrnn._rollout import rollout
+from skrnn._nn.network import Network
+from skrnn._nn.params import Architecture, Layout, initialize
+from skrnn._nn.rollout import rollout
 
 D, K, H = 3, 3, 5
 

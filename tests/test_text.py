@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNTextGenerator
-from skrnn._rollout import rollout
+from skrnn._nn.rollout import rollout
 from skrnn.datasets import load_stdlib_docstrings
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 30 + "q"
@@ -102,6 +102,6 @@ def test_pickle_from_another_skrnn_version_warns(small, monkeypatch):
         warnings.simplefilter("error")
         same = pickle.loads(blob)  # same version: silent
     assert same.generate(20, random_state=0) == small.generate(20, random_state=0)
-    monkeypatch.setattr(skrnn, "__version__", "99.0")
+    monkeypatch.setattr(skrnn._version, "__version__", "99.0")
     with pytest.warns(UserWarning, match="Unpickling RNNTextGenerator saved by skrnn 0.1.0 with skrnn 99.0"):
         pickle.loads(blob)

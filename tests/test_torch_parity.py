@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skrnn._heads import activate
-from skrnn._network import Network
-from skrnn._params import Architecture, Layout
+from skrnn._nn.heads import activate
+from skrnn._nn.network import Network
+from skrnn._nn.params import Architecture, Layout
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

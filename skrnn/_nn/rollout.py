@@ -21,7 +21,7 @@ Two ways to step:
 
 import numpy as np
 
-from ._network import Network
+from .network import Network
 
 
 def rollout(net, flat, prompt, lengths, n_steps, feedback, *, initial_state=None, window=None):

@@ -16,7 +16,7 @@ references to 1e-10.  The choice is made on
 
 import numpy as np
 
-from .._config import kernel
+from ..._config import kernel
 
 
 @kernel

@@ -16,7 +16,7 @@ the optimiser object so that ``partial_fit`` continues where it stopped.
 
 import numpy as np
 
-from ._kernels import optim as _kernels
+from .kernels import optim as _kernels
 
 
 class Adam:

@@ -9,7 +9,7 @@ result is bitwise that of the NumPy expressions quoted in each docstring.
 
 import numpy as np
 
-from .._config import kernel
+from ..._config import kernel
 
 
 @kernel

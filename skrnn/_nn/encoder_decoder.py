@@ -31,9 +31,9 @@ which both :class:`~skrnn.RNNSeq2SeqRegressor` and
 
 import numpy as np
 
-from ._network import Network
-from ._params import Architecture, Layout
-from ._rollout import rollout
+from .network import Network
+from .params import Architecture, Layout
+from .rollout import rollout
 
 
 class EncoderDecoder:

@@ -28,9 +28,9 @@ import threading
 
 import numpy as np
 
-from ._heads import activate, loss_rows
-from ._kernels import KERNELS
-from ._params import Layout
+from .heads import activate, loss_rows
+from .kernels import KERNELS
+from .params import Layout
 
 
 def reverse_index(lengths, T):

@@ -10,7 +10,7 @@ made on ``itemsize``, a compile-time constant, so each dtype compiles one path.
 
 import numpy as np
 
-from .._config import kernel
+from ..._config import kernel
 
 
 @kernel

@@ -17,19 +17,19 @@ import numpy as np
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PARAMETERS, constraints, make_init
-from ._compat import Interval, StrOptions, _fit_context
-from ._config import single_threaded_blas
-from ._conformal import ConformalIntervalsMixin
-from ._docstrings import fill
-from ._encoder_decoder import EncoderDecoder, Trainable
-from ._network import Network
-from ._params import initialize
-from ._regressor import RNNRegressor
-from ._rollout import rollout
-from ._series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
-from ._training import fit_epochs
-from ._validation import check_sequences
+from .._base import PARAMETERS, constraints, make_init
+from .._compat import Interval, StrOptions, _fit_context
+from .._config import single_threaded_blas
+from .conformal import ConformalIntervalsMixin
+from .._docstrings import fill
+from .._nn.encoder_decoder import EncoderDecoder, Trainable
+from .._nn.network import Network
+from .._nn.params import initialize
+from .._regressor import RNNRegressor
+from .._nn.rollout import rollout
+from .series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
+from .._training import fit_epochs
+from .._validation import check_sequences
 
 _DEFAULTS = {"hidden_size": 32, "max_iter": 400, "tol": 3e-4, "learning_rate_init": 0.005, "n_iter_no_change": 20}
 
