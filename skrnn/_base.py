@@ -1,78 +1,52 @@
-"""BaseRNN: the parameters, their constraints and the fit template shared by
-every skrnn estimator.
+"""BaseRNN: what every skrnn estimator shares.
 
-The constructor parameters are declared once, in :data:`PARAMETERS`, as
-``name -> (default, constraints)``.  :func:`make_init` writes an ``__init__``
-with an explicit keyword-only signature from such a table (as ``dataclasses``
-does), so each estimator's signature is introspectable by scikit-learn without
-repeating 30 parameters in three classes.
+* Parameters: each estimator writes its ``__init__`` signature explicitly
+  (what IDEs, type checkers and ``help()`` see; the defaults live there and
+  only there).  Subclassing derives ``_parameter_constraints`` from the
+  signature and :data:`skrnn._parameters.PARAMS`, and writes the docstring's
+  Parameters section with each ``default=`` read from the signature.
+* Training: :meth:`BaseRNN._train` runs :func:`skrnn._training.fit_epochs` on
+  an objective and validated sequences, holds out the validation split of
+  ``early_stopping``, and copies the returned History into the fitted
+  attributes (``n_iter_``, ``loss_curve_``, ...).  :meth:`BaseRNN._fit` is the
+  classifier's and regressor's fit template on top of it.
+* Weights, ``get_state_dict``/``set_state_dict``, ``save``, tags, and pickles
+  stamped with the skrnn version.
 """
 
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
+from . import _persistence
+from ._compat import _check_sample_weight, _fit_context
 from ._config import single_threaded_blas
+from ._docstrings import fill
 from ._nn.network import Network
-from ._nn.params import INITIALIZERS, Architecture, Layout, initialize
-from ._training import fit_epochs
+from ._nn.params import Architecture
+from ._parameters import parameter_constraints
+from ._training import (
+    History,
+    SequenceBatches,
+    TrainConfig,
+    TrainState,
+    Validation,
+    fit_epochs,
+    make_optimizer,
+    split_validation,
+)
 from ._validation import check_finite_targets, check_sequences
 
-_positive = Interval(Real, 0, None, closed="neither")
-_non_negative = Interval(Real, 0, None, closed="left")
-_unit = Interval(Real, 0, 1, closed="left")
-
-PARAMETERS = {
-    "cell": ("gru", [StrOptions({"rnn", "lstm", "gru"})]),
-    "activation": ("tanh", [StrOptions({"tanh", "relu"})]),
-    "hidden_size": (64, [Interval(Integral, 1, None, closed="left")]),
-    "num_layers": (1, [Interval(Integral, 1, None, closed="left")]),
-    "bidirectional": (False, ["boolean"]),
-    "initializer": ("xavier_uniform", [StrOptions(set(INITIALIZERS))]),
-    "recurrent_initializer": ("orthogonal", [StrOptions(set(INITIALIZERS))]),
-    "dropout": (0.0, [_unit]),
-    "solver": ("adam", [StrOptions({"adam", "sgd"})]),
-    "learning_rate_init": (0.005, [_positive]),
-    "batch_size": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
-    "max_iter": (200, [Interval(Integral, 1, None, closed="left")]),
-    "tol": (1e-4, [_non_negative]),
-    "n_iter_no_change": (10, [Interval(Integral, 1, None, closed="left")]),
-    "early_stopping": (False, ["boolean"]),
-    "validation_fraction": (0.1, [Interval(Real, 0, 1, closed="neither")]),
-    "shuffle": (True, ["boolean"]),
-    "alpha": (1e-4, [_non_negative]),
-    "l1": (0.0, [_non_negative]),
-    "clip_value": (None, [None, _positive]),
-    "clip_norm": (5.0, [None, _positive]),
-    "beta_1": (0.9, [_unit]),
-    "beta_2": (0.999, [_unit]),
-    "epsilon": (1e-8, [_positive]),
-    "momentum": (0.9, [Interval(Real, 0, 1, closed="both")]),
-    "nesterovs_momentum": (True, ["boolean"]),
-    "random_state": (None, ["random_state"]),
-    "verbose": (False, ["verbose"]),
-    "warm_start": (False, ["boolean"]),
-    "return_sequences": (False, ["boolean"]),
+# fitted attribute of each History field (the patience counter is private)
+HISTORY_ATTRIBUTES = {
+    "n_iter": "n_iter_", "t": "t_", "loss": "loss_", "loss_curve": "loss_curve_",
+    "grad_norm_curve": "grad_norm_curve_", "clip_rate_curve": "clip_rate_curve_", "best_loss": "best_loss_",
+    "no_improvement_count": "_no_improvement_count", "validation_loss_curve": "validation_loss_curve_",
+    "validation_scores": "validation_scores_", "best_validation_score": "best_validation_score_",
 }
-
-
-def make_init(table):
-    """An ``__init__(self, *, name=default, ...)`` storing each argument verbatim."""
-    names = list(table)
-    args = ", ".join(f"{n}=__defaults[{n!r}]" for n in names)
-    body = "\n".join(f"    self.{n} = {n}" for n in names) or "    pass"
-    namespace = {"__defaults": {n: d for n, (d, _) in table.items()}}
-    exec(f"def __init__(self, *, {args}):\n{body}\n", namespace)  # noqa: S102 - generated signature
-    return namespace["__init__"]
-
-
-def constraints(table):
-    return {n: c for n, (_, c) in table.items()}
 
 
 class VersionedPickleMixin:
@@ -101,15 +75,46 @@ class VersionedPickleMixin:
         super().__setstate__(state)
 
 
-class BaseRNN(VersionedPickleMixin, BaseEstimator):
-    """Shared machinery; use :class:`RNNClassifier` or :class:`RNNRegressor`."""
+class DeclaredParametersMixin:
+    """Derives ``_parameter_constraints`` and the Parameters docstring section from the explicit
+    ``__init__`` of each subclass, and registers the public ones for :func:`skrnn.load`.
+    ``PARAM_OVERRIDES`` (class attribute) replaces the table's entry of some parameters: a str replaces
+    the description, a :class:`~skrnn._parameters.Param` the whole entry."""
 
-    _parameter_constraints = constraints(PARAMETERS)
-    __init__ = make_init(PARAMETERS)
+    PARAM_OVERRIDES = {}
 
-    # Subclasses define: _head; _encode_targets(y, seqs, sw, first, classes)
-    # -> (Y, sw) with Y of shape (n, n_outputs) on the network's scale; and
-    # _score_seqs(seqs, Y, sw, flat), the validation score of weights ``flat``.
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls._parameter_constraints = parameter_constraints(cls, cls.PARAM_OVERRIDES)
+            if cls.__doc__:
+                cls.__doc__ = fill(cls.__doc__, cls, cls.PARAM_OVERRIDES)
+        if not cls.__name__.startswith("_"):
+            _persistence.register(cls)
+
+    def save(self, path):
+        """Write the estimator to ``path`` in skrnn's safe format (see :func:`skrnn.load`).
+
+        Unlike pickle, the file holds only arrays and JSON, and loading it runs
+        no code from it. Predictions after :func:`skrnn.load` are bitwise equal.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (written as is; no suffix is added).
+        """
+        _persistence.save(self, path)
+
+
+class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
+    """Shared machinery; use :class:`RNNClassifier` or :class:`RNNRegressor`.
+
+    A subclass defines ``_head``, ``_encode_targets(y, seqs, sw, first,
+    classes) -> (Y, sw)`` with ``Y`` of shape ``(n, n_outputs)`` on the
+    network's scale, and ``_score_seqs(seqs, Y, sw, params)``: the validation
+    score of the weights ``params``.
+    """
+
     _sequence_output = False
 
     # ------------------------------------------------------------------ fitting
@@ -120,8 +125,9 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
-            Training sequences; see the User Guide for the conventions
-            (trailing NaN pads shorter sequences).
+            Training sequences: a 2-D array holds one univariate sequence per
+            row, a list holds sequences of different lengths, and trailing
+            NaN pads shorter sequences in an array.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets. With ``return_sequences=True``, per-step targets of shape
             (n_samples, n_timesteps[, n_outputs]) or a list of arrays.
@@ -137,6 +143,8 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        """The classifier's and regressor's fit: validate, encode the targets, build or check the
+        architecture, train."""
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True (each call is one epoch on the batch it is "
@@ -158,7 +166,6 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
-        dtype = seqs.X.dtype.type
         arch = Architecture(
             cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
             n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
@@ -174,29 +181,75 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
-            self._flat = initialize(Layout(self._arch), self._random_state, dtype,
-                                    self.initializer, self.recurrent_initializer)
+            self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
+                                                  self.recurrent_initializer)
             self._reset_curves()
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = None  # built by fit_epochs
+        if not incremental:
+            self._optimizer = None
         self.n_outputs_ = Y.shape[-1]
-        net = Network(self._arch, self._head, self._sequence_output)
-        with single_threaded_blas():
-            fit_epochs(self, net, seqs, Y, sw, incremental)
+        stratify = Y.argmax(-1) if self._head == "softmax" and not self._sequence_output else None
+        self._train(self._model(), seqs, Y, sw, incremental, stratify=stratify,
+                    sequence_output=self._sequence_output)
         return self
 
+    def _model(self):
+        """The fitted network (rebuilt on demand: a Network keeps thread-local buffers, which do not pickle)."""
+        return Network(self._arch, self._head, self._sequence_output)
+
+    def _train_config(self, incremental):
+        return TrainConfig(
+            max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+            shuffle=getattr(self, "shuffle", True), alpha=getattr(self, "alpha", 0.0), l1=getattr(self, "l1", 0.0),
+            clip_value=self.clip_value, clip_norm=self.clip_norm, dropout=getattr(self, "dropout", 0.0),
+            verbose=self.verbose, incremental=incremental, name=type(self).__name__,
+        )
+
+    def _new_optimizer(self, n, dtype):
+        return make_optimizer(self.solver, n, dtype, self.learning_rate_init, self.beta_1, self.beta_2,
+                              self.epsilon, self.momentum, self.nesterovs_momentum)
+
+    def _train(self, objective, seqs, Y, sw, incremental, *, stratify=None, sequence_output=False):
+        """Train ``self._flat`` on validated sequences with :func:`~skrnn._training.fit_epochs`.
+
+        ``Y`` is ``(n, ...)`` aligned with ``seqs``; with ``early_stopping`` (and
+        not ``incremental``) a ``validation_fraction`` of it is held out and
+        scored by ``self._score_seqs``.
+        """
+        dtype = self._flat.dtype
+        Y = Y.astype(dtype, copy=False)
+        sw = np.asarray(sw, dtype=dtype)
+        bs = 64 if self.batch_size == "auto" else self.batch_size
+        validation = None
+        if getattr(self, "early_stopping", False) and not incremental:
+            tr, va = split_validation(seqs.n_samples, self.validation_fraction, self._random_state, stratify)
+            vseqs, vY, vsw = seqs.take(va), Y[va], sw[va]
+            vbatches = SequenceBatches(vseqs, vY, vsw, sequence_output, bs, dtype)
+            validation = Validation(vbatches.chunks, lambda p: self._score_seqs(vseqs, vY, vsw, p))
+            seqs, Y, sw = seqs.take(tr), Y[tr], sw[tr]
+        if getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._new_optimizer(self._flat.size, dtype)
+        state = TrainState(self._optimizer, self._random_state, self._history())
+        try:
+            with single_threaded_blas():
+                fit_epochs(objective, self._flat, SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype),
+                           self._train_config(incremental), state, validation)
+        finally:
+            self._set_history(state.history)
+        return state.history
+
+    def _history(self):
+        """The training record kept between calls, as the loop's History."""
+        return History(**{k: getattr(self, a) for k, a in HISTORY_ATTRIBUTES.items()})
+
+    def _set_history(self, history):
+        for k, a in HISTORY_ATTRIBUTES.items():
+            setattr(self, a, getattr(history, k))
+
     def _reset_curves(self):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.grad_norm_curve_ = []
-        self.clip_rate_curve_ = []
-        self.best_loss_ = np.inf
-        self.loss_ = None
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.validation_loss_curve_ = [] if self.early_stopping else None
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._no_improvement_count = 0
+        early = getattr(self, "early_stopping", False)
+        self._set_history(History(validation_loss_curve=[] if early else None,
+                                  validation_scores=[] if early else None,
+                                  best_validation_score=-np.inf if early else None))
 
     # --------------------------------------------------------------- inference
     def _forward_raw(self, X, batch=1024):
@@ -205,18 +258,16 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         seqs = check_sequences(self, X, reset=False)
         return self._predict_seqs(seqs, batch), seqs
 
-    def _predict_seqs(self, seqs, batch=1024, flat=None):
-        flat = self._flat if flat is None else flat
-        net = Network(self._arch, self._head, self._sequence_output)
-        X = seqs.X.astype(flat.dtype, copy=False)
+    def _predict_seqs(self, seqs, batch=1024, params=None):
+        params = self._flat if params is None else params
+        net = self._model()
+        T = seqs.X.shape[1]
         outs = []
         with single_threaded_blas():
-            for a in range(0, X.shape[0], batch):
-                L = seqs.lengths[a:a + batch]
-                Xb = np.ascontiguousarray(X[a:a + batch, : L.max()].transpose(1, 0, 2))
-                P = net.predict(flat, Xb, L)
+            for Xb, L in seqs.time_major_chunks(batch, params.dtype):
+                P = net.predict(params, Xb, L)
                 if self._sequence_output:  # (T_b, B, K) -> (B, T, K), zeros past each batch's longest sequence
-                    P = np.pad(P.transpose(1, 0, 2), ((0, 0), (0, X.shape[1] - P.shape[0]), (0, 0)))
+                    P = np.pad(P.transpose(1, 0, 2), ((0, 0), (0, T - P.shape[0]), (0, 0)))
                 outs.append(P)
         return np.concatenate(outs, axis=0)
 
@@ -235,7 +286,7 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
     @property
     def weights_(self):
         check_is_fitted(self)
-        return Layout(self._arch).views(self._flat)
+        return self._model().views(self._flat)
 
     def get_state_dict(self):
         """The fitted parameters as a PyTorch-style ``state_dict`` of arrays.
@@ -244,7 +295,9 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``) and
         of an ``nn.Linear`` named ``head`` (``head.weight``, ``head.bias``), so
         ``rnn.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()
-        if not k.startswith("head.")})`` loads them into PyTorch.
+        if not k.startswith("head.")})`` loads them into PyTorch. An
+        encoder-decoder prefixes its two networks' names with ``encoder.``
+        and ``decoder.``.
 
         Returns
         -------
@@ -252,7 +305,7 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
             Independent copies of the weights.
         """
         check_is_fitted(self)
-        return Layout(self._arch).to_state_dict(self._flat)
+        return self._model().to_state_dict(self._flat)
 
     def set_state_dict(self, state_dict):
         """Load parameters from a PyTorch-style ``state_dict`` (arrays or tensors).
@@ -260,29 +313,19 @@ class BaseRNN(VersionedPickleMixin, BaseEstimator):
         The estimator must be fitted (so that its architecture is known), and
         the keys and shapes must match :meth:`get_state_dict` exactly.
 
+        Parameters
+        ----------
+        state_dict : dict of str to ndarray or torch.Tensor
+            The parameters, named as :meth:`get_state_dict` names them.
+
         Returns
         -------
         self : object
+            The estimator, with the loaded weights.
         """
         check_is_fitted(self)
-        self._flat = Layout(self._arch).from_state_dict(state_dict, self._flat.dtype)
+        self._flat = self._model().from_state_dict(state_dict, self._flat.dtype)
         return self
-
-    # -------------------------------------------------------------- persistence
-    def save(self, path):
-        """Write the estimator to ``path`` in skrnn's safe format (see :func:`skrnn.load`).
-
-        Unlike pickle, the file holds only arrays and JSON, and loading it runs
-        no code from it. Predictions after :func:`skrnn.load` are bitwise equal.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file (written as is; no suffix is added).
-        """
-        from ._persistence import save
-
-        save(self, path)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,17 +6,14 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._base import PARAMETERS, BaseRNN, constraints, make_init
-from ._compat import StrOptions, _fit_context
-from ._docstrings import fill
+from ._base import BaseRNN
+from ._compat import _fit_context
+from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
-
-_TABLE = {**PARAMETERS, "class_weight": (None, [dict, StrOptions({"balanced"}), None])}
 
 
 class RNNClassifier(ClassifierMixin, BaseRNN):
-    __doc__ = fill(
-        """Recurrent neural network classifier (Elman RNN, LSTM or GRU).
+    """Recurrent neural network classifier (Elman RNN, LSTM or GRU).
 
     Reads each sequence step by step and classifies it from the final hidden
     state (both directions' final states when ``bidirectional``). Binary and
@@ -26,13 +23,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     Parameters
     ----------
-    {model_parameters}
-
-    {training_parameters}
-
-    class_weight : dict, 'balanced' or None, default=None
-        Weights ``{class_label: weight}`` multiplied into the sample weights;
-        ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``.
+    {parameters}
 
     Attributes
     ----------
@@ -73,10 +64,15 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     >>> clf.predict_proba(X[:3]).shape
     (3, 2)
     """
-    )
 
-    _parameter_constraints = constraints(_TABLE)
-    __init__ = make_init(_TABLE)
+    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
+                 return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
+                 tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,
+                 alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False,
+                 class_weight=None):
+        store(self, locals())
 
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:
@@ -140,8 +136,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         codes = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
         return np.eye(len(self.classes_), dtype=seqs.X.dtype)[codes] * mask[:, :, None], sw
 
-    def _score_seqs(self, seqs, Y, sw, flat):
-        P = self._predict_seqs(seqs, flat=flat)
+    def _score_seqs(self, seqs, Y, sw, params):
+        P = self._predict_seqs(seqs, params=params)
         if self._sequence_output:
             mask = step_mask(seqs)
             hit = P.argmax(-1) == Y.argmax(-1)

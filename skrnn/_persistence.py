@@ -40,13 +40,18 @@ def _version():
     return __version__
 
 
+_CLASSES = {}
+
+
+def register(cls):
+    """Make ``cls`` loadable by name: only skrnn's own public estimators register (every subclass of
+    :class:`skrnn._base.DeclaredParametersMixin` defined inside the package), so a file can name no other class."""
+    if cls.__module__.split(".")[0] == "skrnn":
+        _CLASSES[cls.__name__] = cls
+
+
 def _estimator_classes():
-    import skrnn
-
-    from ._base import BaseRNN
-
-    return {name: obj for name in skrnn.__all__
-            if isinstance(obj := getattr(skrnn, name), type) and issubclass(obj, BaseRNN)}
+    return dict(_CLASSES)  # complete: importing any skrnn module first imports the package, hence every estimator
 
 
 # ---------------------------------------------------------------- JSON values

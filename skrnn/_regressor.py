@@ -7,64 +7,22 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._base import BaseRNN
 from ._compat import _fit_context
-from ._docstrings import fill
+from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
 
 
-class RNNRegressor(RegressorMixin, BaseRNN):
-    __doc__ = fill(
-        """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
-
-    Reads each sequence step by step and predicts one or several real values
-    from the final hidden state with a linear (identity) head, trained on half
-    the mean squared error. Targets are standardised internally (weighted mean
-    and standard deviation of the first fit) and predictions are mapped back,
-    so no target scaling is needed.
-
-    Parameters
-    ----------
-    {model_parameters}
-
-    {training_parameters}
-
-    Attributes
-    ----------
-    {fitted_attributes}
-
-    See Also
-    --------
-    RNNClassifier : The same network with a softmax head for classification.
-    sklearn.neural_network.MLPRegressor : Feed-forward network on flat features.
-
-    Notes
-    -----
-    Input conventions are those of :class:`RNNClassifier`.
-
-    References
-    ----------
-    Werbos, P. J. (1990). Backpropagation through time: what it does and how
-    to do it. Proceedings of the IEEE 78(10).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import RNNRegressor
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(200, 10))
-    >>> y = X.sum(axis=1)
-    >>> reg = RNNRegressor(hidden_size=16, max_iter=50, random_state=0).fit(X, y)
-    >>> reg.predict(X[:3]).shape
-    (3,)
-    """
-    )
+class StandardisedTargetsMixin:
+    """Real-valued targets through an identity head, standardised internally with the weighted mean and
+    standard deviation of the first fit (of the valid steps, for per-step targets); predictions are mapped
+    back. Shared by :class:`RNNRegressor` and :class:`~skrnn.RNNForecaster`'s window face."""
 
     _head = "identity"
 
     def _encode_targets(self, y, seqs, sw, first, classes=None):
         if y is None:
-            raise ValueError("RNNRegressor requires y to be passed, but the target y is None.")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         if self._sequence_output:  # per-step targets: standardise over the valid steps
-            y, mask = check_step_targets(y, seqs, "RNNRegressor")
+            y, mask = check_step_targets(y, seqs, type(self).__name__)
             shape = y.shape
             y = check_array(y.reshape(shape[0], -1), dtype=[np.float64, np.float32], input_name="y").reshape(shape)
             Y = y.reshape(shape[0], shape[1], -1).astype(np.float64)
@@ -101,12 +59,63 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         out = Z * self._y_scale + self._y_mean
         return out[..., 0] if self._y_1d else out
 
-    def _score_seqs(self, seqs, Y, sw, flat):
-        Z = self._predict_seqs(seqs, flat=flat)
+    def _score_seqs(self, seqs, Y, sw, params):
+        Z = self._predict_seqs(seqs, params=params)
         if self._sequence_output:
             mask = step_mask(seqs)
             Y, Z, sw = Y[mask], Z[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
         return float(r2_score(Y * self._y_scale, Z * self._y_scale, sample_weight=sw))
+
+class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
+    """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
+
+    Reads each sequence step by step and predicts one or several real values
+    from the final hidden state with a linear (identity) head, trained on half
+    the mean squared error. Targets are standardised internally (weighted mean
+    and standard deviation of the first fit) and predictions are mapped back,
+    so no target scaling is needed.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    {fitted_attributes}
+
+    See Also
+    --------
+    RNNClassifier : The same network with a softmax head for classification.
+    sklearn.neural_network.MLPRegressor : Feed-forward network on flat features.
+
+    Notes
+    -----
+    Input conventions are those of :class:`RNNClassifier`.
+
+    References
+    ----------
+    Werbos, P. J. (1990). Backpropagation through time: what it does and how
+    to do it. Proceedings of the IEEE 78(10).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 10))
+    >>> y = X.sum(axis=1)
+    >>> reg = RNNRegressor(hidden_size=16, max_iter=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
+                 return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
+                 tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,
+                 alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False):
+        store(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -1,25 +1,20 @@
 """RNNSeq2SeqRegressor: sequences in, sequences of another length out, through
-an :class:`~skrnn._encoder_decoder.EncoderDecoder` trained by the common
+an :class:`~skrnn._nn.encoder_decoder.EncoderDecoder` trained by the common
 training loop (:func:`skrnn._training.fit_epochs`)."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._base import PARAMETERS, BaseRNN, constraints, make_init
-from ._compat import _fit_context
+from ._base import BaseRNN
+from ._compat import _check_sample_weight, _fit_context
 from ._config import single_threaded_blas
-from ._nn.encoder_decoder import EncoderDecoder, Trainable
-from ._nn.params import Layout, initialize
+from ._nn.encoder_decoder import EncoderDecoder
+from ._parameters import store
 from ._steps import step_mask
-from ._training import fit_epochs
 from ._validation import check_sequences
-
-_TABLE = {k: v for k, v in PARAMETERS.items()
-          if k not in ("bidirectional", "dropout", "early_stopping", "validation_fraction", "warm_start",
-                       "return_sequences")}
 
 
 class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
@@ -34,12 +29,7 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
 
     Parameters
     ----------
-    cell, activation, hidden_size, num_layers, initializer, recurrent_initializer
-        As in :class:`RNNRegressor` (the encoder and decoder share them; both
-        are unidirectional).
-    solver, learning_rate_init, batch_size, max_iter, tol, n_iter_no_change, shuffle, alpha, l1, \
-clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, random_state, verbose
-        Training parameters, as in :class:`RNNRegressor` (no early stopping).
+    {parameters}
 
     Attributes
     ----------
@@ -76,10 +66,22 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
     (3, 2)
     """
 
-    _parameter_constraints = constraints(_TABLE)
-    __init__ = make_init(_TABLE)
     _head = "identity"
-    early_stopping, validation_fraction, dropout = False, 0.1, 0.0  # fixed, read by the training loop
+    PARAM_OVERRIDES = {
+        "cell": "Recurrent cell of both the encoder and the decoder, as in :class:`RNNRegressor`.",
+        "hidden_size": "Units per layer of the encoder and of the decoder (the encoder's final state starts\n"
+                       "the decoder, so both have the same size).",
+        "num_layers": "Stacked layers of the encoder and of the decoder (both unidirectional).",
+        "batch_size": "Sequence pairs per minibatch. ``'auto'`` is ``min(64, n_samples)``.",
+        "shuffle": "Shuffle the sequence pairs at each epoch.",
+    }
+
+    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1,
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", solver="adam",
+                 learning_rate_init=0.005, batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 shuffle=True, alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False):
+        store(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -110,25 +112,22 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
         self._y_scale = np.sqrt(np.average((rows - self._y_mean) ** 2, axis=0, weights=w))
         self._y_scale[~(self._y_scale > 1e-12 * np.maximum(np.abs(self._y_mean), 1.0))] = 1.0
         self._y_1d = tgt.layout == "2d" or (tgt.layout == "list" and np.ndim(y[0]) == 1)
-        Yp = np.concatenate([(tgt.X - self._y_mean) / self._y_scale * mask[:, :, None], mask[:, :, None]], axis=2)
-        dtype = seqs.X.dtype.type
-        self._config = (self.cell, seqs.X.shape[2], tgt.X.shape[2], self.hidden_size, self.num_layers,
-                        self.activation)
-        self._random_state = rng = check_random_state(self.random_state)
-        self._flat = np.concatenate([initialize(Layout(net.arch), rng, dtype, self.initializer,
-                                                self.recurrent_initializer)
-                                     for net in (self._model().enc, self._model().dec)])
+        self._config = EncoderDecoder(self.cell, seqs.X.shape[2], tgt.X.shape[2], self.hidden_size,
+                                      self.num_layers, self.activation).config
+        self._random_state = check_random_state(self.random_state)
+        self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
+                                              self.recurrent_initializer)
         self._reset_curves()
         self._optimizer = None
         self.n_outputs_ = tgt.X.shape[2]
         self.max_output_length_ = tgt.X.shape[1]
-        with single_threaded_blas():
-            fit_epochs(self, Trainable(self._model()), seqs, Yp.astype(dtype), sw, False)
+        Yp = EncoderDecoder.pack((tgt.X - self._y_mean) / self._y_scale, mask)
+        self._train(self._model(), seqs, Yp, sw, False)
         return self
 
     def _model(self):
-        """The fitted architecture (rebuilt on demand: a Network holds thread-local buffers, which do not pickle)."""
-        return EncoderDecoder(*self._config)
+        """The fitted encoder-decoder (rebuilt on demand: a Network keeps thread-local buffers)."""
+        return EncoderDecoder.from_config(self._config)
 
     def predict(self, X, n_steps=None):
         """Free-running output sequences.
@@ -153,13 +152,10 @@ clip_value, clip_norm, beta_1, beta_2, epsilon, momentum, nesterovs_momentum, ra
         steps = self.max_output_length_ if n_steps is None else int(np.max(n_steps))
         if steps < 1:
             raise ValueError(f"n_steps must be at least 1; got {n_steps!r}.")
-        Xd = seqs.X.astype(self._flat.dtype, copy=False)
-        model, outs = self._model(), []
+        model = self._model()
         with single_threaded_blas():
-            for a in range(0, len(Xd), 1024):
-                L = seqs.lengths[a:a + 1024]
-                Xb = np.ascontiguousarray(Xd[a:a + 1024, : L.max()].transpose(1, 0, 2))
-                outs.append(model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2))
+            outs = [model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2)
+                    for Xb, L in seqs.time_major_chunks(1024, self._flat.dtype)]
         out = np.concatenate(outs) * self._y_scale + self._y_mean
         out = out[..., 0] if self._y_1d else out
         if per_seq:

@@ -8,42 +8,64 @@ next (gradients stop at chunk boundaries).  Generation steps the same weights
 one character at a time through :func:`skrnn._rollout.rollout`.
 """
 
-import time
-import warnings
 from collections import Counter
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PARAMETERS, VersionedPickleMixin, constraints, make_init
+from ._base import DeclaredParametersMixin, VersionedPickleMixin
 from ._compat import Interval, _fit_context
 from ._config import single_threaded_blas
 from ._nn.heads import loss_rows
 from ._nn.network import Network
-from ._nn.optim import clip_gradient
-from ._nn.params import Architecture, Layout, initialize
+from ._nn.params import Architecture
 from ._nn.rollout import rollout
-from ._training import _dropout_masks, _make_optimizer
+from ._parameters import Param, store
+from ._training import History, TrainConfig, TrainState, fit_epochs, make_optimizer
 
 BOS, UNK = "<bos>", "<unk>"
-_SHARED = ["cell", "hidden_size", "num_layers", "initializer", "recurrent_initializer", "dropout", "solver",
-           "learning_rate_init", "max_iter", "tol", "n_iter_no_change", "clip_value", "clip_norm", "beta_1",
-           "beta_2", "epsilon", "momentum", "nesterovs_momentum", "random_state", "verbose"]
-_positive_int = Interval(Integral, 1, None, closed="left")
-_TABLE = {
-    **{k: PARAMETERS[k] for k in _SHARED},
-    "cell": ("lstm", PARAMETERS["cell"][1]),
-    "hidden_size": (128, PARAMETERS["hidden_size"][1]),
-    "learning_rate_init": (0.01, PARAMETERS["learning_rate_init"][1]),
-    "max_iter": (20, PARAMETERS["max_iter"][1]),
-    "batch_size": (16, [_positive_int]),
-    "bptt": (32, [_positive_int]),
-    "min_frequency": (2, [_positive_int]),
-}
+
+
+class _StreamObjective:
+    """Next-character loss of a chunk of ``B`` parallel streams, the recurrent state carried from one chunk
+    to the next (truncated BPTT: gradients stop at chunk boundaries); the training loop's objective."""
+
+    def __init__(self, net, dtype):
+        self.net, self.size, self.state = net, net.size, None
+        self.eye = np.eye(net.arch.n_features, dtype=dtype)
+
+    def weight_mask(self):
+        return self.net.weight_mask()
+
+    def begin_epoch(self):
+        self.state = None  # each epoch reads the streams from their start
+
+    def dropout_shapes(self, batch):
+        return self.net.dropout_shapes(batch)
+
+    def loss_and_grad(self, params, grad, batch, masks):
+        x, y = batch  # (T, B) character codes and their successors
+        T, B = x.shape
+        cache = self.net.forward(params, self.eye[x], np.full(B, T), initial_state=self.state, masks=masks)
+        self.state = self.net.final_state(cache)
+        loss, dz = self.net.loss(cache, self.eye[y], None)
+        self.net.backward(params, grad, cache, dz)
+        return loss, float(B)
+
+
+class _StreamBatches:
+    """Consecutive ``bptt``-step chunks of the ``(m, B)`` streams, in order; an epoch counts ``m`` steps."""
+
+    def __init__(self, inp, tgt, bptt):
+        self.inp, self.tgt, self.bptt, self.n = inp, tgt, bptt, inp.shape[0]
+
+    def epoch(self, rng, shuffle):
+        for a in range(0, self.n, self.bptt):
+            x = self.inp[a:a + self.bptt]
+            yield (x, self.tgt[a:a + self.bptt]), len(x)
 
 
 def _as_texts(X, what):
@@ -54,7 +76,7 @@ def _as_texts(X, what):
     raise TypeError(f"{what} must be a str or a list of str; got {type(X).__name__}.")
 
 
-class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
+class RNNTextGenerator(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
     """Character-level recurrent language model: learns to predict the next
     character of a text, scores texts and generates new ones.
 
@@ -68,50 +90,7 @@ class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
 
     Parameters
     ----------
-    cell : {'rnn', 'lstm', 'gru'}, default='lstm'
-        Recurrent cell, as in :class:`RNNClassifier`.
-    hidden_size : int, default=128
-        Units per recurrent layer.
-    num_layers : int, default=1
-        Number of stacked recurrent layers.
-    initializer, recurrent_initializer : str, default='xavier_uniform', 'orthogonal'
-        Weight initialisers, as in :class:`RNNClassifier`.
-    dropout : float, default=0.0
-        Inverted dropout on the inputs of layers 2.. and on the head's input.
-    solver : {'adam', 'sgd'}, default='adam'
-        Optimiser.
-    learning_rate_init : float, default=0.01
-        Step size.
-    max_iter : int, default=20
-        Maximum number of epochs (passes over the training text).
-    tol : float, default=1e-4
-        Minimum decrease of the epoch's training loss that resets patience.
-    n_iter_no_change : int, default=10
-        Epochs without such a decrease before training stops.
-    clip_value, clip_norm : float or None, default=None, 5.0
-        Gradient clipping per entry and by global norm.
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's parameters.
-    momentum : float, default=0.9
-        SGD momentum.
-    nesterovs_momentum : bool, default=True
-        Nesterov's momentum with ``solver='sgd'``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation and dropout (not :meth:`generate`, which
-        has its own ``random_state``).
-    verbose : bool or int, default=False
-        Print the loss after each epoch.
-    batch_size : int, default=16
-        Number of parallel streams the training text is cut into (one
-        chunk of each per update).
-    bptt : int, default=32
-        Characters per truncated-BPTT chunk: gradients flow back at most this
-        far, the state (the model's memory) further.
-    min_frequency : int, default=2
-        Characters seen fewer times in the training texts are not in the
-        vocabulary; they are read as the ``<unk>`` code, so the model learns
-        how likely a rare or unseen character is (singletons estimate the
-        unseen mass, as in Good-Turing smoothing).
+    {parameters}
 
     Attributes
     ----------
@@ -126,6 +105,10 @@ class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
         Mean training cross-entropy per character (nats) of each epoch.
     loss_ : float
         The last epoch's.
+    grad_norm_curve_ : list of float
+        Mean global gradient L2 norm (before clipping) in each epoch.
+    clip_rate_curve_ : list of float
+        Fraction of the updates of each epoch whose gradient was clipped.
 
     See Also
     --------
@@ -160,8 +143,26 @@ class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints = constraints(_TABLE)
-    __init__ = make_init(_TABLE)
+    PARAM_OVERRIDES = {
+        "cell": "Recurrent cell, as in :class:`RNNClassifier`.",
+        "hidden_size": "Units per recurrent layer.",
+        "dropout": "Inverted dropout on the inputs of layers 2.. and on the head's input (training only).",
+        "max_iter": "Maximum number of epochs (passes over the training text).",
+        "tol": "Minimum decrease of the epoch's training loss that resets the patience counter.",
+        "random_state": "Seeds the initialisation and dropout (not :meth:`generate`, which has its own\n"
+                        "``random_state``). An int gives bitwise-reproducible fits.",
+        "verbose": "Print the loss after each epoch.",
+        "batch_size": Param("int", [Interval(Integral, 1, None, closed="left")], """\
+Number of parallel streams the training text is cut into (one chunk of
+each per update)."""),
+    }
+
+    def __init__(self, *, cell="lstm", hidden_size=128, num_layers=1, initializer="xavier_uniform",
+                 recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.01,
+                 max_iter=20, tol=1e-4, n_iter_no_change=10, clip_value=None, clip_norm=5.0, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None,
+                 verbose=False, batch_size=16, bptt=32, min_frequency=2):
+        store(self, locals())
 
     # ------------------------------------------------------------- encoding
     def _encode(self, text, unknown="unk"):
@@ -204,59 +205,29 @@ class RNNTextGenerator(VersionedPickleMixin, BaseEstimator):
         V = len(self.characters_)
         self._arch = Architecture(cell=self.cell, n_features=V, hidden_size=self.hidden_size, n_outputs=V,
                                   num_layers=self.num_layers)
-        rng = self._random_state = check_random_state(self.random_state)
-        self._flat = initialize(Layout(self._arch), rng, np.float32, self.initializer, self.recurrent_initializer)
+        self._random_state = check_random_state(self.random_state)
+        net = self._net()
+        self._flat = net.initialize(self._random_state, np.float32, self.initializer, self.recurrent_initializer)
         B = min(self.batch_size, len(stream) - 1)
         m = (len(stream) - 1) // B  # steps per stream; the last few characters are dropped
         inp = stream[:-1][: B * m].reshape(B, m).T
         tgt = stream[1:][: B * m].reshape(B, m).T
-        with single_threaded_blas():
-            self._train(inp, tgt, rng)
-        return self
-
-    def _train(self, inp, tgt, rng):
-        net, flat = self._net(), self._flat
-        V = len(self.characters_)
-        eye = np.eye(V, dtype=flat.dtype)
-        grad = np.zeros_like(flat)
-        self._optimizer = opt = _make_optimizer(self, flat.size, flat.dtype)
-        self.n_iter_, self.loss_curve_, self.loss_ = 0, [], None
-        best, stall = np.inf, 0
-        m, B = inp.shape
+        self._optimizer = make_optimizer(self.solver, self._flat.size, self._flat.dtype, self.learning_rate_init,
+                                         self.beta_1, self.beta_2, self.epsilon, self.momentum,
+                                         self.nesterovs_momentum)
+        config = TrainConfig(max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                             clip_value=self.clip_value, clip_norm=self.clip_norm, dropout=self.dropout,
+                             verbose=self.verbose, name=type(self).__name__, unit=" nats/char")
+        state = TrainState(self._optimizer, self._random_state, History())
         try:
-            for _ in range(self.max_iter):
-                t0, total, state = time.perf_counter(), 0.0, None
-                for a in range(0, m, self.bptt):
-                    x, y = inp[a:a + self.bptt], tgt[a:a + self.bptt]
-                    T = len(x)
-                    masks = _dropout_masks(self, net, rng, T, B, flat.dtype)
-                    cache = net.forward(flat, eye[x], np.full(B, T), initial_state=state, masks=masks)
-                    state = net.final_state(cache)
-                    loss, dz = net.loss(cache, eye[y], None)
-                    net.backward(flat, grad, cache, dz)
-                    norm, _ = clip_gradient(grad, self.clip_value, self.clip_norm)
-                    if not (np.isfinite(loss) and np.isfinite(norm)):
-                        raise FloatingPointError(
-                            "RNNTextGenerator: the training loss became non-finite; try a smaller "
-                            "learning_rate_init or clip_norm.")
-                    opt.step(flat, grad)
-                    total += loss * T
-                self.n_iter_ += 1
-                self.loss_ = total / m
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.6f} nats/char "
-                          f"({time.perf_counter() - t0:.2f}s)", flush=True)
-                stall = stall + 1 if self.loss_ > best - self.tol else 0
-                best = min(best, self.loss_)
-                if stall > self.n_iter_no_change:
-                    break
-            else:
-                warnings.warn(f"RNNTextGenerator: maximum iterations ({self.max_iter}) reached and the "
-                              "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
-        except KeyboardInterrupt:
-            warnings.warn(f"RNNTextGenerator: training interrupted by the user after {self.n_iter_} complete "
-                          "epochs; keeping the current weights.", UserWarning, stacklevel=3)
+            with single_threaded_blas():
+                fit_epochs(_StreamObjective(net, self._flat.dtype), self._flat, _StreamBatches(inp, tgt, self.bptt),
+                           config, state)
+        finally:
+            h = state.history
+            self.n_iter_, self.loss_, self.loss_curve_ = h.n_iter, h.loss, h.loss_curve
+            self.grad_norm_curve_, self.clip_rate_curve_ = h.grad_norm_curve, h.clip_rate_curve
+        return self
 
     # ------------------------------------------------------------ inference
     def _log_likelihood(self, ids, chunk=4096):

@@ -1,226 +1,361 @@
-"""The Python training loop: epochs, minibatches, early stopping, curves,
-warnings, divergence and interruption.  Per-step arithmetic lives in
-:mod:`skrnn._network`; this module only decides what to compute next.
+"""The training loop, written once for every estimator.
 
-Modelled on ``MLPClassifier._fit_stochastic``.
+:func:`fit_epochs` trains a flat parameter buffer in place and knows nothing
+of estimators: what it trains is given by three small objects and a config.
+
+* ``objective`` (the :class:`Objective` protocol), implemented by
+  :class:`~skrnn._nn.network.Network`, :class:`~skrnn._nn.encoder_decoder.EncoderDecoder`
+  and the text generator's stream objective: the data loss of a minibatch
+  and its gradient, the shapes of the dropout masks it takes, and the data
+  loss of a held-out chunk.
+* ``batches`` (the :class:`Batches` protocol): an iterator over the
+  minibatches of one epoch (it owns shuffling), and the chunks of a held-out
+  set.
+* ``state`` (:class:`TrainState`): the optimiser, the random generator (one
+  source of randomness: shuffling and dropout) and the :class:`History`
+  (curves, epoch counters, patience), kept by the estimator between calls so
+  that ``partial_fit`` and ``warm_start`` continue where the last call
+  stopped.
+
+The loop owns what must be the same for every model: L2/L1 penalties,
+gradient clipping, the optimiser step, divergence (a non-finite loss,
+gradient or update keeps the last good weights and raises :class:`Diverged`),
+Ctrl-C (keeps the weights, warns), patience on the training or validation
+loss, restoring the best weights of early stopping, the per-epoch curves,
+verbose output and the ``ConvergenceWarning``.  The per-step arithmetic lives
+in the objective; this module only decides what to compute next.  Modelled on
+``MLPClassifier._fit_stochastic``.
 """
 
 import time
 import warnings
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._nn.optim import SGD, Adam, clip_gradient
+from ._nn.optim import SGD, Adam, clip_gradient, penalty, weight_runs
 
 
-def batch_size_for(est, n):
-    return min(64, n) if est.batch_size == "auto" else min(est.batch_size, n)
+class Objective(Protocol):
+    """What :func:`fit_epochs` trains.
+
+    ``size`` is the length of the flat parameter buffer; ``weight_mask()`` the
+    boolean mask of its entries that L2/L1 penalise (weights, not biases).
+    """
+
+    size: int
+
+    def weight_mask(self) -> np.ndarray: ...
+
+    def loss_and_grad(self, params, grad, batch, masks) -> tuple[float, float]:
+        """Mean data loss of ``batch`` at ``params``, its gradient written into
+        ``grad``; and the sum of the batch's sample weights (the denominator of
+        the penalties)."""
+
+    def evaluate(self, params, batch) -> tuple[float, float]:
+        """Mean data loss of a held-out chunk (no dropout, no penalty) and its weight."""
+
+    def dropout_shapes(self, batch) -> dict:
+        """``{"layers": [shape, ...], "head": shape}`` of the inverted-dropout masks for ``batch``."""
 
 
-def _make_optimizer(est, n, dtype):
-    if est.solver == "adam":
-        return Adam(n, dtype, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon)
-    return SGD(n, dtype, est.learning_rate_init, est.momentum, est.nesterovs_momentum)
+class Batches(Protocol):
+    """Minibatches of one data set; ``n`` counts what ``epoch`` yields per epoch."""
+
+    n: int
+
+    def epoch(self, rng, shuffle): ...  # -> iterator of (batch, count)
 
 
-def _dropout_masks(est, net, rng, T, B, dtype):
-    p = est.dropout
-    if p <= 0:
-        return None
-    arch = net.arch
-    width = arch.hidden_size * arch.num_directions
+class Batch(NamedTuple):
+    """A time-major minibatch: ``X`` ``(T, B, D)``, ``lengths`` ``(B,)``, targets, weights ``(B,)``."""
+
+    X: np.ndarray
+    lengths: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray
+
+
+class SequenceBatches:
+    """Time-major minibatches of validated sequences, each cut to the longest
+    sequence it contains.
+
+    Y is ``(N, K)``, or ``(N, T, K)`` for per-step targets (``sequence_output``).
+    """
+
+    def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype):
+        self.X = seqs.X
+        self.Xt = seqs.time_major()
+        self.lengths = seqs.lengths
+        Y = Y.astype(dtype, copy=False)
+        self.Yb = Y  # batch-major, for chunks
+        self.Y = np.ascontiguousarray(Y.transpose(1, 0, 2)) if sequence_output else Y
+        self.sw = np.asarray(sw, dtype=dtype)
+        self.sequence_output = sequence_output
+        self.n = seqs.n_samples
+        self.batch_size = min(batch_size, self.n)
+
+    def take(self, idx):
+        L = self.lengths[idx]
+        T = int(L.max())
+        Y = self.Y[:T, idx] if self.sequence_output else self.Y[idx]
+        return Batch(self.Xt[:T, idx], L, Y, self.sw[idx])
+
+    def epoch(self, rng, shuffle):
+        order = rng.permutation(self.n) if shuffle else np.arange(self.n)
+        for a in range(0, self.n, self.batch_size):
+            idx = order[a:a + self.batch_size]
+            yield self.take(idx), len(idx)
+
+    def chunks(self, size=1024):
+        """The whole set in order, ``size`` sequences at a time (for evaluation)."""
+        for a in range(0, self.n, size):
+            L = self.lengths[a:a + size]
+            T = int(L.max())
+            Y = self.Yb[a:a + size]
+            if self.sequence_output:
+                Y = np.ascontiguousarray(Y[:, :T].transpose(1, 0, 2))
+            yield Batch(np.ascontiguousarray(self.X[a:a + size, :T].transpose(1, 0, 2)), L, Y, self.sw[a:a + size])
+
+
+def split_validation(n, fraction, rng, stratify=None):
+    """Indices ``(train, validation)`` holding out ``fraction`` of ``n`` samples
+    (stratified when possible)."""
+    idx = np.arange(n)
+    try:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=rng, stratify=stratify)
+    except ValueError:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=rng)
+    if len(tr) == 0 or len(va) == 0:
+        raise ValueError(
+            f"early_stopping needs at least 2 training sequences to hold out validation_fraction="
+            f"{fraction}; got {n}. Use early_stopping=False or more data."
+        )
+    return tr, va
+
+
+@dataclass
+class Validation:
+    """A held-out set: its chunks (for the objective's loss) and a score of the weights."""
+
+    chunks: Any  # callable () -> iterator of batches
+    score: Any  # callable (params) -> float
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training controls :func:`fit_epochs` reads (an estimator's hyperparameters)."""
+
+    max_iter: int = 200
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    shuffle: bool = True
+    alpha: float = 0.0
+    l1: float = 0.0
+    clip_value: float | None = None
+    clip_norm: float | None = None
+    dropout: float = 0.0
+    verbose: int = 0
+    incremental: bool = False  # one epoch, no ConvergenceWarning (partial_fit)
+    name: str = "model"  # the estimator's name, for messages
+    unit: str = ""  # of the loss, for verbose lines
+
+
+@dataclass
+class History:
+    """Everything training records, continued across ``partial_fit`` calls."""
+
+    n_iter: int = 0
+    t: int = 0
+    loss: float | None = None
+    loss_curve: list = field(default_factory=list)
+    grad_norm_curve: list = field(default_factory=list)
+    clip_rate_curve: list = field(default_factory=list)
+    best_loss: float | None = np.inf
+    no_improvement_count: int = 0
+    validation_loss_curve: list | None = None
+    validation_scores: list | None = None
+    best_validation_score: float | None = None
+    stop_reason: str | None = None  # "converged", "max_iter", "epoch", "interrupted" or "diverged"
+
+
+@dataclass
+class TrainState:
+    optimizer: Any
+    rng: np.random.RandomState
+    history: History
+
+
+def make_optimizer(solver, n, dtype, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9,
+                   nesterovs_momentum=True):
+    if solver == "adam":
+        return Adam(n, dtype, learning_rate_init, beta_1, beta_2, epsilon)
+    return SGD(n, dtype, learning_rate_init, momentum, nesterovs_momentum)
+
+
+def dropout_masks(shapes, p, rng, dtype):
+    """Inverted-dropout masks (entries 0 or ``1 / (1 - p)``) of the given shapes, drawn in order."""
     keep = 1.0 / (1.0 - p)
 
     def draw(shape):
         return ((rng.random_sample(shape) >= p) * keep).astype(dtype)
 
-    layers = [draw((T, B, width)) for _ in range(arch.num_layers - 1)]
-    head = draw((T, B, width) if net.sequence_output else (B, width))
-    return {"layers": layers, "head": head}
-
-
-class _Batches:
-    """Time-major minibatches cut to the longest sequence they contain."""
-
-    def __init__(self, seqs, Y, sw, sequence_output):
-        self.Xt = seqs.time_major()
-        self.lengths = seqs.lengths
-        self.Y = np.ascontiguousarray(Y.transpose(1, 0, 2)) if sequence_output else Y
-        self.sw = sw
-        self.sequence_output = sequence_output
-
-    def take(self, idx):
-        L = self.lengths[idx]
-        T = int(L.max())
-        X = self.Xt[:T, idx]
-        Y = self.Y[:T, idx] if self.sequence_output else self.Y[idx]
-        return X, L, Y, self.sw[idx]
-
-
-def _split_validation(est, seqs, Y, sw):
-    n = seqs.n_samples
-    stratify = Y.argmax(-1) if (est._head == "softmax" and not est._sequence_output) else None
-    idx = np.arange(n)
-    try:
-        tr, va = train_test_split(idx, test_size=est.validation_fraction, random_state=est._random_state,
-                                  stratify=stratify)
-    except ValueError:
-        tr, va = train_test_split(idx, test_size=est.validation_fraction, random_state=est._random_state)
-    if len(tr) == 0 or len(va) == 0:
-        raise ValueError(
-            f"early_stopping needs at least 2 training sequences to hold out validation_fraction="
-            f"{est.validation_fraction}; got {n}. Use early_stopping=False or more data."
-        )
-    from ._validation import Sequences
-
-    sub = lambda ix: Sequences(seqs.X[ix], seqs.lengths[ix], seqs.layout)  # noqa: E731
-    return (sub(tr), Y[tr], sw[tr]), (sub(va), Y[va], sw[va])
-
-
-def _objective(net, flat, seqs, Y, sw, chunk=1024):
-    """Weighted data loss over a whole data set (no penalty, no dropout)."""
-    total, weight = 0.0, 0.0
-    for a in range(0, seqs.n_samples, chunk):
-        L = seqs.lengths[a:a + chunk]
-        T = int(L.max())
-        X = np.ascontiguousarray(seqs.X[a:a + chunk, :T].transpose(1, 0, 2))
-        Yb = Y[a:a + chunk]
-        if net.sequence_output:
-            Yb = np.ascontiguousarray(Yb[:, :T].transpose(1, 0, 2))
-        w = sw[a:a + chunk]
-        cache = net.forward(flat, X, L)
-        loss, _ = net.loss(cache, Yb, w)
-        wsum = float((w * L).sum()) if net.sequence_output else float(w.sum())
-        total += loss * wsum
-        weight += wsum
-    return total / weight
+    return {k: [draw(s) for s in v] if isinstance(v, list) else draw(v) for k, v in shapes.items()}
 
 
 class Diverged(FloatingPointError):
     """The loss or gradient became non-finite; the last good weights are kept."""
 
 
-def _diverged_message(est, what):
+def _diverged_message(config, epoch, what):
     return (
-        f"{type(est).__name__}: the training loss or gradient became non-finite in epoch {est.n_iter_ + 1} "
+        f"{config.name}: the training loss or gradient became non-finite in epoch {epoch} "
         f"({what}). The last weights with a finite loss are kept. Try a smaller learning_rate_init, a smaller "
         "clip_norm, standardised inputs and targets, or cell='lstm'/'gru' instead of a ReLU Elman cell."
     )
 
 
-def fit_epochs(est, net, seqs, Y, sw, incremental):
-    """Train ``est._flat`` in place: one epoch if ``incremental`` else up to ``max_iter``."""
-    flat = est._flat
-    dtype = flat.dtype
-    Y = Y.astype(dtype, copy=False)
-    sw = np.asarray(sw, dtype=dtype)
-    rng = est._random_state
-    early = est.early_stopping and not incremental
-    if early:
-        (seqs, Y, sw), val = _split_validation(est, seqs, Y, sw)
-        if est.validation_scores_ is None:  # a warm start that switched early stopping on
-            est.validation_scores_, est.validation_loss_curve_ = [], []
-            est.best_validation_score_ = -np.inf
-    if est._optimizer is None:
-        est._optimizer = _make_optimizer(est, flat.size, dtype)
-    opt = est._optimizer
-    n = seqs.n_samples
-    bs = batch_size_for(est, n)
-    batches = _Batches(seqs, Y, sw, net.sequence_output)
-    grad = np.zeros_like(flat)
-    weight_mask = net.layout.weight_mask()
-    best_flat = flat.copy() if early else None
-    last_good, have_good = np.empty_like(flat), False  # the last weights whose loss was finite
-    epochs = 1 if incremental else est.max_iter
-    alpha, l1 = est.alpha, est.l1
-    order = np.arange(n)
+def _evaluate(objective, params, validation):
+    total, weight = 0.0, 0.0
+    for batch in validation.chunks():
+        loss, w = objective.evaluate(params, batch)
+        total += loss * w
+        weight += w
+    return total / weight
+
+
+def fit_epochs(objective, params, batches, config, state, validation=None):
+    """Train ``params`` in place: one epoch if ``config.incremental``, else up to ``config.max_iter``.
+
+    Parameters
+    ----------
+    objective : Objective
+    params : ndarray of shape (objective.size,)
+        The flat parameter buffer, updated in place.
+    batches : Batches
+    config : TrainConfig
+    state : TrainState
+        Optimiser, random generator and history; updated in place (so an
+        estimator that keeps it sees consistent figures even if training
+        stops with an exception).
+    validation : Validation or None
+        Held-out data: patience then runs on its loss, and the weights of the
+        best epoch are restored at the end.
+
+    Returns
+    -------
+    history : History
+        ``state.history``.
+    """
+    hist, opt, rng = state.history, state.optimizer, state.rng
+    dtype = params.dtype
+    early = validation is not None
+    if early and hist.validation_scores is None:  # a first fit, or a warm start that switched early stopping on
+        hist.validation_scores, hist.validation_loss_curve = [], []
+        hist.best_validation_score = -np.inf
+    grad = np.zeros_like(params)
+    runs = weight_runs(objective.weight_mask())
+    best_params = params.copy() if early else None
+    last_good, have_good = np.empty_like(params), False  # the last weights whose loss was finite
+    epochs = 1 if config.incremental else config.max_iter
+    alpha, l1, p = config.alpha, config.l1, config.dropout
+    n = batches.n
     best_vloss = np.inf
+    hist.stop_reason = None
     try:
         for _ in range(epochs):
             t0 = t_shown = time.perf_counter()
-            if est.shuffle:
-                order = rng.permutation(n)
-            loss_sum, norms, clipped = 0.0, [], 0
-            for a in range(0, n, bs):
-                idx = order[a:a + bs]
-                X, L, Yb, w = batches.take(idx)
-                masks = _dropout_masks(est, net, rng, X.shape[0], len(idx), dtype)
+            if hasattr(objective, "begin_epoch"):
+                objective.begin_epoch()
+            loss_sum, norms, clipped, seen = 0.0, [], 0, 0
+            for batch, count in batches.epoch(rng, config.shuffle):
+                masks = dropout_masks(objective.dropout_shapes(batch), p, rng, dtype) if p > 0 else None
                 with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught just below
-                    loss = net.loss_grad(flat, grad, X, L, Yb, w, alpha, l1, masks, weight_mask)
-                    norm, was_clipped = clip_gradient(grad, est.clip_value, est.clip_norm)
+                    loss, wsum = objective.loss_and_grad(params, grad, batch, masks)
+                    if alpha or l1:
+                        loss += penalty(params, grad, alpha, l1, wsum, runs)
+                    norm, was_clipped = clip_gradient(grad, config.clip_value, config.clip_norm)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     if have_good:  # the current weights overflow: step back to the last finite ones
-                        flat[...] = last_good
-                    raise Diverged(_diverged_message(est, f"loss={loss!r}, gradient norm={norm!r}"))
-                last_good[...] = flat
+                        params[...] = last_good
+                    hist.stop_reason = "diverged"
+                    raise Diverged(_diverged_message(config, hist.n_iter + 1,
+                                                     f"loss={loss!r}, gradient norm={norm!r}"))
+                last_good[...] = params
                 have_good = True
-                opt.step(flat, grad)
-                if not np.isfinite(flat).all():  # a finite gradient times the learning rate overflowed
-                    flat[...] = last_good
-                    raise Diverged(_diverged_message(est, "an update overflowed the weights"))
-                loss_sum += loss * len(idx)
+                opt.step(params, grad)
+                if not np.isfinite(params).all():  # a finite gradient times the learning rate overflowed
+                    params[...] = last_good
+                    hist.stop_reason = "diverged"
+                    raise Diverged(_diverged_message(config, hist.n_iter + 1, "an update overflowed the weights"))
+                loss_sum += loss * count
+                seen += count
                 norms.append(norm)
                 clipped += was_clipped
-                est.t_ += len(idx)
-                if est.verbose and time.perf_counter() - t_shown > 1.0:  # progress line for long epochs
+                hist.t += count
+                if config.verbose and time.perf_counter() - t_shown > 1.0:  # progress line for long epochs
                     t_shown = time.perf_counter()
-                    print(f"  epoch {est.n_iter_ + 1}: {a + len(idx)}/{n} sequences, "
-                          f"running loss = {loss_sum / (a + len(idx)):.6f}", end="\r", flush=True)
-            est.n_iter_ += 1
-            est.loss_ = loss_sum / n
-            est.loss_curve_.append(est.loss_)
-            est.grad_norm_curve_.append(float(np.mean(norms)))
-            est.clip_rate_curve_.append(clipped / len(norms))
-            msg = f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}"
+                    print(f"  epoch {hist.n_iter + 1}: {seen}/{n}, running loss = {loss_sum / seen:.6f}",
+                          end="\r", flush=True)
+            hist.n_iter += 1
+            hist.loss = loss_sum / n
+            hist.loss_curve.append(hist.loss)
+            hist.grad_norm_curve.append(float(np.mean(norms)))
+            hist.clip_rate_curve.append(clipped / len(norms))
+            msg = f"Iteration {hist.n_iter}, loss = {hist.loss:.8f}{config.unit}"
             if early:
-                vloss = _objective(net, flat, *val)
-                vscore = est._score_seqs(val[0], val[1], val[2], flat)
-                est.validation_loss_curve_.append(vloss)
-                est.validation_scores_.append(vscore)
+                vloss = _evaluate(objective, params, validation)
+                vscore = validation.score(params)
+                hist.validation_loss_curve.append(vloss)
+                hist.validation_scores.append(vscore)
                 msg += f", validation loss = {vloss:.8f}, validation score = {vscore:.6f}"
-                if vloss < best_vloss - est.tol:
-                    est._no_improvement_count = 0
+                if vloss < best_vloss - config.tol:
+                    hist.no_improvement_count = 0
                 else:
-                    est._no_improvement_count += 1
+                    hist.no_improvement_count += 1
                 if vloss < best_vloss:
                     best_vloss = vloss
-                    best_flat[...] = flat
-                    est.best_validation_score_ = vscore
+                    best_params[...] = params
+                    hist.best_validation_score = vscore
             else:
-                best = np.inf if est.best_loss_ is None else est.best_loss_
-                if est.loss_ > best - est.tol:
-                    est._no_improvement_count += 1
+                best = np.inf if hist.best_loss is None else hist.best_loss
+                if hist.loss > best - config.tol:
+                    hist.no_improvement_count += 1
                 else:
-                    est._no_improvement_count = 0
-                est.best_loss_ = min(best, est.loss_)
-            if est.verbose:
+                    hist.no_improvement_count = 0
+                hist.best_loss = min(best, hist.loss)
+            if config.verbose:
                 print(f"{msg} ({time.perf_counter() - t0:.2f}s)".ljust(72), flush=True)
-            if est._no_improvement_count > est.n_iter_no_change:
-                if est.verbose:
+            if hist.no_improvement_count > config.n_iter_no_change:
+                if config.verbose:
                     what = "Validation loss" if early else "Training loss"
-                    print(f"{what} did not improve more than tol={est.tol} for {est.n_iter_no_change} "
+                    print(f"{what} did not improve more than tol={config.tol} for {config.n_iter_no_change} "
                           "consecutive epochs. Stopping.", flush=True)
+                hist.stop_reason = "converged"
                 break
         else:
-            if not incremental:
+            hist.stop_reason = "epoch" if config.incremental else "max_iter"
+            if not config.incremental:
                 warnings.warn(
-                    f"{type(est).__name__}: maximum iterations ({est.max_iter}) reached and the optimization "
+                    f"{config.name}: maximum iterations ({config.max_iter}) reached and the optimization "
                     "hasn't converged yet. Increase max_iter or learning_rate_init.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
     except KeyboardInterrupt:
+        hist.stop_reason = "interrupted"
         warnings.warn(
-            f"{type(est).__name__}: training interrupted by the user after {est.n_iter_} complete epochs; "
+            f"{config.name}: training interrupted by the user after {hist.n_iter} complete epochs; "
             "keeping the current weights" + (" of the best epoch." if early else "."),
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     finally:
         if early:
             if np.isfinite(best_vloss):
-                flat[...] = best_flat
-            est.best_loss_ = None
-    return est
+                params[...] = best_params
+            hist.best_loss = None
+    return hist

@@ -50,6 +50,19 @@ class Sequences:
         """``(T, N, D)`` C-contiguous copy, the layout of the kernels."""
         return np.ascontiguousarray(self.X.transpose(1, 0, 2))
 
+    def take(self, idx):
+        """The sequences at positions ``idx``."""
+        return Sequences(self.X[idx], self.lengths[idx], self.layout)
+
+    def time_major_chunks(self, size=1024, dtype=None):
+        """``(X, lengths)`` of ``size`` consecutive sequences at a time, ``X`` ``(T_b, B, D)`` time-major,
+        C-contiguous, cut to the chunk's longest sequence and cast to ``dtype``: how every prediction and
+        evaluation pass reads a data set."""
+        X = self.X if dtype is None else self.X.astype(dtype, copy=False)
+        for a in range(0, self.n_samples, size):
+            L = self.lengths[a:a + size]
+            yield np.ascontiguousarray(X[a:a + size, : int(L.max())].transpose(1, 0, 2)), L
+
 
 def _float_dtype(arr):
     return np.float32 if getattr(arr, "dtype", None) == np.float32 else np.float64

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import skrnn._base
 import skrnn._training
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn._training import Diverged
@@ -64,14 +65,14 @@ class _Poisoned:
 
 
 def test_an_update_that_overflows_the_weights_is_undone(monkeypatch):
-    real = skrnn._training._make_optimizer
+    real = skrnn._base.make_optimizer
     made = []
 
-    def poisoned(est, n, dtype):
-        made.append(_Poisoned(real(est, n, dtype), at=5))
+    def poisoned(*args):
+        made.append(_Poisoned(real(*args), at=5))
         return made[-1]
 
-    monkeypatch.setattr(skrnn._training, "_make_optimizer", poisoned)
+    monkeypatch.setattr(skrnn._base, "make_optimizer", poisoned)
     X, y = regression_data()
     clf = RNNClassifier(hidden_size=4, batch_size=8, max_iter=3, random_state=0)
     with pytest.raises(Diverged, match=r"epoch 1 \(an update overflowed the weights\).*learning_rate_init"):
@@ -94,16 +95,16 @@ def test_a_non_finite_gradient_is_caught_before_the_update(monkeypatch):
             grad[:] = np.nan
         return real_clip(grad, clip_value, clip_norm)
 
-    real = skrnn._training._make_optimizer
+    real = skrnn._base.make_optimizer
 
-    def counting(est, n, dtype):
-        opt = real(est, n, dtype)
+    def counting(*args):
+        opt = real(*args)
         inner = opt.step
         opt.step = lambda p, g: (steps.append(np.isfinite(g).all()), inner(p, g))
         return opt
 
     monkeypatch.setattr(skrnn._training, "clip_gradient", nan_on_third)
-    monkeypatch.setattr(skrnn._training, "_make_optimizer", counting)
+    monkeypatch.setattr(skrnn._base, "make_optimizer", counting)
     X, y = regression_data()
     reg = RNNRegressor(hidden_size=4, batch_size=8, max_iter=2, random_state=0)
     with pytest.raises(Diverged, match="gradient norm=nan"):

@@ -9,8 +9,9 @@ import pytest
 from numpy.testing import assert_allclose
 from test_gradients import assert_fd_close, central_differences
 
-from skrnn._nn.encoder_decoder import EncoderDecoder, Trainable
-from skrnn._nn.optim import Adam, clip_gradient
+from skrnn._nn.encoder_decoder import EncoderDecoder
+from skrnn._nn.optim import Adam, clip_gradient, penalty, weight_runs
+from skrnn._training import Batch
 from skrnn._nn.params import Layout, initialize
 
 
@@ -48,11 +49,28 @@ def test_gradients_finite_differences(cell, num_layers, decoder_input):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_forecaster_configuration_gradients(cell):
     """RNNForecaster(strategy='seq2seq'): step-code decoder, one output per step, every step valid, targets
-    packed for fit_epochs, the L2/L1 penalty and encoder dropout masks, through Trainable."""
+    packed for fit_epochs, the L2/L1 penalty and encoder dropout masks, through the training loop's objective
+    protocol (the loss and gradient it computes, then the penalty it adds)."""
     rng = np.random.default_rng(3)
     model = EncoderDecoder(cell, n_features=2, n_outputs=1, hidden_size=4, num_layers=2, decoder_input="step",
                            n_steps=3)
-    net = Trainable(model)
+    runs = weight_runs(model.weight_mask())
+
+    class Objective:  # what skrnn._training.fit_epochs computes for one minibatch
+        @staticmethod
+        def loss_grad(flat, grad, X, L, Yp, w, alpha=0.0, l1=0.0, masks=None):
+            loss, wsum = model.loss_and_grad(flat, grad, Batch(X, L, Yp, w), masks)
+            return loss + penalty(flat, grad, alpha, l1, wsum, runs) if alpha or l1 else loss
+
+        @staticmethod
+        def loss(cache, Yp, w):
+            return model.evaluate(flat, Batch(cache["X"], cache["L"], Yp, w))[0], None
+
+        @staticmethod
+        def forward(flat, X, L):
+            return {"X": X, "L": L}
+
+    net = Objective()
     flat = rng.choice([-1.0, 1.0], size=model.size) * rng.uniform(0.05, 0.8, size=model.size)
     X, L = rng.normal(size=(5, 3, 2)), np.array([5, 3, 1])
     X[3:, 1] = X[1:, 2] = 0.0

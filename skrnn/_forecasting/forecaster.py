@@ -1,51 +1,50 @@
-"""RNNForecaster: an RNNRegressor on history windows, with a series face.
+"""RNNForecaster: forecasting time series with a recurrent network it holds.
 
-Window face (scikit-learn's): ``fit(X, y)`` with each row of ``X`` a history
-window and ``y`` the next ``horizon`` values; this is RNNRegressor with the
-output width pinned to ``horizon``.
-
-Series face (pandas'): ``fit(y)`` with the series itself.  The series is
-transformed (optional log, differencing inside each window, per-series
-standardisation), cut into windows, and fitted through the window face;
-:meth:`forecast`, :meth:`historical_forecasts` and :meth:`score` run the
-transformation backwards.
+Two faces share one estimator.  The window face (scikit-learn's) fits
+history windows ``X`` to the next ``horizon`` values ``y``, with targets
+standardised as a regressor's.  The series face fits a series: the pure
+functions of :mod:`~skrnn._forecasting.transforms` turn it into network
+inputs and targets (and forecasts back into the series' units), the network
+is a :class:`~skrnn._nn.network.Network` (recursive and direct strategies) or
+an :class:`~skrnn._nn.encoder_decoder.EncoderDecoder` (seq2seq) trained by
+the common loop, and :mod:`~skrnn._forecasting.conformal` calibrates
+intervals from a "forecast these windows" function.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import RegressorMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import PARAMETERS, constraints, make_init
-from .._compat import Interval, StrOptions, _fit_context
+from .._base import BaseRNN
+from .._compat import _fit_context
 from .._config import single_threaded_blas
-from .conformal import ConformalIntervalsMixin
-from .._docstrings import fill
-from .._nn.encoder_decoder import EncoderDecoder, Trainable
+from .._nn.encoder_decoder import EncoderDecoder
 from .._nn.network import Network
-from .._nn.params import initialize
-from .._regressor import RNNRegressor
+from .._nn.params import Architecture
 from .._nn.rollout import rollout
+from .._parameters import store
+from .._regressor import StandardisedTargetsMixin
+from .._validation import Sequences, check_sequences
+from . import conformal
 from .series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
-from .._training import fit_epochs
-from .._validation import check_sequences
-
-_DEFAULTS = {"hidden_size": 32, "max_iter": 400, "tol": 3e-4, "learning_rate_init": 0.005, "n_iter_no_change": 20}
-
-FORECASTER_PARAMETERS = {
-    "window": (18, [Interval(Integral, 1, None, closed="left")]),
-    "horizon": (1, [Interval(Integral, 1, None, closed="left")]),
-    "strategy": ("recursive", [StrOptions({"recursive", "direct", "seq2seq"})]),
-    "log": (False, ["boolean"]),
-    "differencing": ("first", [StrOptions({"none", "first", "seasonal"})]),
-    "seasonal_period": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
-    "target": (None, [None, str, list]),
-    "calibration_size": ("auto", [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]),
-    # the shared table, with forecasting defaults; the output shape is set by horizon, not return_sequences
-    **{k: ((_DEFAULTS[k], c) if k in _DEFAULTS else (d, c)) for k, (d, c) in PARAMETERS.items()
-       if k != "return_sequences"},
-}
+from .transforms import (
+    covariate_windows,
+    fit_scaling,
+    from_model,
+    local_scale,
+    past_windows,
+    to_model,
+    training_windows,
+    undifference,
+    unscale,
+    window_inputs,
+)
 
 
 def _drop_future(X, F):
@@ -56,9 +55,8 @@ def _drop_future(X, F):
     return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
 
 
-class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
-    __doc__ = fill(
-        """Recurrent neural network forecaster for time series.
+class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
+    """Recurrent neural network forecaster for time series.
 
     One estimator with two faces.
 
@@ -71,8 +69,8 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
       is a history window, ``(n_samples, window)`` or
       ``(n_samples, window, n_features)``, and ``y`` holds the next ``horizon``
       values, ``(n_samples,)`` when ``horizon=1`` else
-      ``(n_samples, horizon)``. This is :class:`RNNRegressor` with its output
-      width pinned to ``horizon``; ``predict`` forecasts each window. The
+      ``(n_samples, horizon)``: a recurrent regressor on windows, with its
+      output width pinned to ``horizon``; ``predict`` forecasts each window. The
       history length here is the width of ``X``, not ``window`` (which is
       the series face's): a 2-D ``X`` of any number of columns fits, as
       scikit-learn's estimator checks expect, and ``predict`` then refuses
@@ -87,60 +85,7 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
 
     Parameters
     ----------
-    window : int, default=18
-        Number of most recent observations a forecast depends on. With
-        differencing at lag ``k`` the network reads ``window - k`` differences.
-
-    horizon : int, default=1
-        Number of steps forecast at once: the width of ``y`` in the window
-        face, and the default number of steps of :meth:`forecast`. Longer
-        forecasts feed forecasts back as observations.
-
-    strategy : {'recursive', 'direct', 'seq2seq'}, default='recursive'
-        Series face only. ``'recursive'`` trains a one-step model and feeds its
-        forecasts back; ``'direct'`` trains one multi-output head that reads
-        the window and emits all ``horizon`` steps at once; ``'seq2seq'`` is
-        a direct encoder-decoder: the encoder's final state starts a decoder
-        that runs ``horizon`` steps (one output each). ``seq2seq`` needs
-        ``bidirectional=False``, and its weights are not exposed by
-        ``weights_``/``get_state_dict``.
-
-    log : bool, default=False
-        Model the logarithm of a positive series (multiplicative
-        seasonality); intervals then become multiplicative.
-
-    differencing : {'none', 'first', 'seasonal'}, default='first'
-        Difference each window at lag 1 (``'first'``) or at
-        ``seasonal_period`` (``'seasonal'``) before standardising. Seasonal
-        differencing at lag 1 (no seasonality known) is first differencing.
-
-    seasonal_period : 'auto' or int, default='auto'
-        Seasonal period; ``'auto'`` infers it from the index frequency
-        (12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, else 1).
-        Also the lag of the MASE scale used by :meth:`score`.
-
-    target : str, list of str or None, default=None
-        Series face with a DataFrame: the target columns. The other columns
-        are *past covariates*: observed up to the forecast origin only, read
-        beside the targets over the window, never needed at forecast time.
-        With ``strategy='recursive'`` the network also forecasts them one
-        step ahead (extra outputs, scaled like the targets; only the targets
-        are returned) so that they can be fed back; with ``'direct'`` and
-        ``'seq2seq'`` they are read in the window only, so forecasts stop at
-        ``horizon`` steps. ``None``: every column is a target. Covariates
-        known in advance (calendar effects, prices, holidays) are passed
-        separately: ``fit(y, future_covariates=...)`` and
-        ``forecast(X_future=...)``.
-
-    calibration_size : 'auto' or int, default='auto'
-        Length of the final block of the training series held out to
-        calibrate prediction intervals (the model is refitted without it, on
-        demand, the first time an interval is requested). ``'auto'`` is
-        ``max(horizon, min(24, n // 5))``.
-
-    {model_parameters}
-
-    {training_parameters}
+    {parameters}
 
     Attributes
     ----------
@@ -158,30 +103,9 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
 
     Notes
     -----
-    The defaults (first differencing, no log, one-step recursion, a window of
-    18, 32 GRU units, training until the loss has not improved by
-    ``tol=3e-4`` for 20 epochs) were chosen by rolling-origin
-    validation on the first 120 months of the airline series only
-    (``python benchmarks/bench_forecast.py --select``): 12- and 24-month
-    forecasts from origins 48..108, where they reach a mean MASE of about
-    0.6 (12 months) and 0.85 (24 months) against 1.2 and 2.0 for seasonal
-    naive. Differences between nearby settings are within the seed-to-seed
-    noise, so tune ``window`` and ``hidden_size`` on your data. For positive
-    series with multiplicative seasonality, ``log=True, strategy='seq2seq',
-    window=24`` validated better (mean MASE over both horizons 0.65 against
-    0.72, 4 seeds) and is worth trying; it is not the default because the
-    log needs a strictly positive series (without the log, ``seq2seq`` and
-    ``recursive`` validated alike).
-
-    Training stops on ``tol``: with the general default ``tol=1e-4`` the
-    training loss kept creeping down and every default fit on airline ran
-    into ``max_iter=300`` with a ConvergenceWarning. ``tol=3e-4`` stops it
-    after 200-340 epochs (6 seeds, no warning with ``max_iter=400``) at the
-    same validation accuracy within seed noise: mean MASE 0.729 against
-    0.718 over both horizons (4 seeds; 12 months 0.61 against 0.62, 24
-    months 0.85 against 0.81); for ``log=True, strategy='seq2seq',
-    window=24`` 0.650 against 0.650. Early stopping on held-out windows
-    validated worse (0.86), as did ``tol=1e-3`` (0.75).
+    The defaults were chosen by the validation described in
+    ``benchmarks/README.md`` (``python benchmarks/bench_forecast.py``); tune
+    ``window`` and ``hidden_size`` on your data.
 
     ``score(X)`` without ``y`` (series face) is the negative mean absolute
     scaled error (MASE) of forecasting ``X`` from the end of the training
@@ -223,14 +147,20 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
     >>> f.forecast(3, interval=0.9).columns.tolist()
     ['forecast', 'lower', 'upper']
     """
-    )
 
-    _parameter_constraints = constraints(FORECASTER_PARAMETERS)
-    __init__ = make_init(FORECASTER_PARAMETERS)
+    def __init__(self, *, window=18, horizon=1, strategy="recursive", log=False, differencing="first",
+                 seasonal_period="auto", target=None, calibration_size="auto", cell="gru", activation="tanh",
+                 hidden_size=32, num_layers=1, bidirectional=False, initializer="xavier_uniform",
+                 recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.005,
+                 batch_size="auto", max_iter=400, tol=3e-4, n_iter_no_change=20, early_stopping=False,
+                 validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None,
+                 verbose=False, warm_start=False):
+        store(self, locals())
 
     # ------------------------------------------------------------ window face
     def _encode_targets(self, y, seqs, sw, first, classes=None):
-        if not getattr(self, "_fitting_series", False) and y is not None:
+        if y is not None:
             if self.horizon == 1:
                 y = column_or_1d(y, warn=True)
             else:
@@ -274,12 +204,11 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
         -------
         self : object
         """
-        self._s2s_config = None
         if y is not None:
             if future_covariates is not None:
                 raise ValueError("future_covariates is for the series face fit(y); in the window face put the "
                                  "covariates in the features of X, shape (n_samples, window, n_features).")
-            self._series = None
+            self._series = self._config = None
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
@@ -309,215 +238,6 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
                              "(its network reads transformed windows). Refit with fit(y) on the longer series.")
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = self.horizon > 1
-        return tags
-
-    # ------------------------------------------------------------ series face
-    def _lag(self):
-        return {"none": 0, "first": 1, "seasonal": self.seasonal_period_}[self.differencing]
-
-    def _to_model(self, v):
-        if self.log:
-            if np.any(v <= 0):
-                raise ValueError("log=True needs a strictly positive series; use log=False.")
-            return np.log(v)
-        return v
-
-    def _from_model(self, u):
-        return np.exp(u) if self.log else u
-
-    def _inputs(self, U, sid, C=None, P=None):
-        """Network input ``(n, window - lag)`` from transformed windows ``U`` ``(n, window)``; with covariates
-        ``(n, window - lag, 1 + n_past + n_future)``: each scaled difference, then the past covariates ``P``
-        observed at the same step, then the future-known covariates ``C`` of the step after it (both
-        ``(n, window - lag, .)``, raw)."""
-        lag = self._lag()
-        Z = U[:, lag:] - U[:, :-lag] if lag else U
-        Z = (Z - self._mu[sid, None]) / self._sd[sid, None]
-        if C is None and P is None:
-            return Z
-        parts = [Z[:, :, None]]
-        if P is not None:
-            parts.append((P - self._pmu) / self._psd)
-        if C is not None:
-            parts.append((C - self._cmu) / self._csd)
-        return np.concatenate(parts, axis=2)
-
-    def _past_windows(self, pcov, origins):
-        """Past covariates ``(n, window, n_past)`` observed up to each origin, or None."""
-        if pcov is None:
-            return None
-        return pcov[origins[:, None] + np.arange(-self.window + 1, 1)[None, :]]
-
-    def _cov_windows(self, cov, origins, steps):
-        """Covariates ``(n, window + steps, n_cov)`` of the positions ``t - window + 1 .. t + steps`` of each
-        origin ``t`` (edge-padded past the end), and the mask ``(n, steps)`` of forecasts whose covariates exist."""
-        if cov is None:
-            return None, np.ones((len(origins), steps), dtype=bool)
-        pos = origins[:, None] + np.arange(-self.window + 1, steps + 1)[None, :]
-        return cov[np.clip(pos, 0, len(cov) - 1)], pos[:, self.window:] < len(cov)
-
-    def _fit_series(self, S):
-        kinds = {(k, str(f)) for k, f in S.freq}
-        if len(kinds) > 1:
-            raise ValueError(f"The series have different index kinds or frequencies {sorted(kinds)}.")
-        kind, freq = S.freq[0]
-        self.seasonal_period_ = (seasonal_period(kind, freq) if self.seasonal_period == "auto"
-                                 else self.seasonal_period)
-        lag = self._lag()
-        H = 1 if self.strategy == "recursive" else self.horizon
-        W = self.window
-        if W <= lag:
-            raise ValueError(f"window={W} must exceed the differencing lag {lag} (differencing={self.differencing!r},"
-                             f" seasonal period {self.seasonal_period_}); increase window.")
-        U = [self._to_model(v) for v in S.values]
-        for i, u in enumerate(U):
-            if len(u) < W + H:
-                raise ValueError(
-                    f"window={W} is too long for series {S.names[i]!r} of length {len(u)}: fitting needs at least "
-                    f"window + {H} = {W + H} observations. Use a shorter window or a longer series."
-                )
-        self._mu = np.array([np.mean(u[lag:] - u[:-lag]) if lag else u.mean() for u in U])
-        self._sd = np.array([np.std(u[lag:] - u[:-lag]) if lag else u.std() for u in U])
-        self._sd[~(self._sd > 1e-12 * np.maximum(np.abs(self._mu), 1))] = 1.0
-        pcov, fcov = S.covariates(), S.fcov
-        if fcov is not None:
-            if self.strategy != "recursive":
-                raise ValueError("future_covariates need strategy='recursive' (the network reads the covariates "
-                                 "of each step it forecasts).")
-            self._cmu, self._csd = fcov.mean(axis=0), fcov.std(axis=0)
-            self._csd[~(self._csd > 0)] = 1.0
-            fwin = np.lib.stride_tricks.sliding_window_view(fcov, W + H, axis=0).transpose(0, 2, 1)
-        if pcov is not None:
-            self._pmu, self._psd = pcov.mean(axis=0), pcov.std(axis=0)
-            self._psd[~(self._psd > 0)] = 1.0
-            pwin = np.lib.stride_tricks.sliding_window_view(pcov, W + H, axis=0).transpose(0, 2, 1)
-        Xs, Ys = [], []
-        for sid, u in enumerate(U):
-            win = np.lib.stride_tricks.sliding_window_view(u, W + H)
-            ids = np.full(len(win), sid)
-            C = None if fcov is None else fwin[:, lag + 1:W + 1]
-            P = None if pcov is None else pwin[:, lag:W]
-            Xs.append(self._inputs(win[:, :W], ids, C, P))
-            # targets: differences of the next H values, at the same lag, scaled like the inputs
-            Y = self._inputs(win, ids)[:, -H:]
-            if pcov is not None and self.strategy == "recursive":  # and the past covariates' next values
-                Y = np.concatenate([Y, (pwin[:, W] - self._pmu) / self._psd], axis=1)
-            Ys.append(Y)
-        self._series = S
-        self._fitting_series = True
-        try:
-            if self.strategy == "seq2seq":
-                self._fit_seq2seq(np.concatenate(Xs), np.concatenate(Ys))
-            else:
-                self._s2s_config = None
-                self._fit(np.concatenate(Xs), np.concatenate(Ys), None, incremental=False)
-        finally:
-            self._fitting_series = False
-        self.n_series_ = len(U)
-        self._calibration = None
-        return self
-
-    def _fit_seq2seq(self, X, Y):
-        """BaseRNN._fit for an encoder-decoder whose decoder reads step codes: same validation, scaling and
-        training loop."""
-        if self.bidirectional:
-            raise ValueError("strategy='seq2seq' needs bidirectional=False (the decoder runs forward in time).")
-        seqs = check_sequences(self, X, reset=True)
-        sw = np.ones(seqs.n_samples, dtype=seqs.X.dtype)
-        Yz, sw = self._encode_targets(Y, seqs, sw, True)
-        dtype = seqs.X.dtype.type
-        self._random_state = rng = check_random_state(self.random_state)
-        H = Y.shape[1]
-        self._s2s_config = (self.cell, seqs.X.shape[2], 1, self.hidden_size, self.num_layers, self.activation,
-                            "step", H)
-        model = self._s2s_model()
-        self._arch = model.enc.arch
-        self._flat = np.concatenate([initialize(net.layout, rng, dtype, self.initializer, self.recurrent_initializer)
-                                     for net in (model.enc, model.dec)])
-        self._reset_curves()
-        self._optimizer = None
-        self.n_outputs_ = H
-        Yp = np.stack([Yz, np.ones_like(Yz)], axis=2)  # (n, H, 1 + valid-step flag), as Trainable reads
-        with single_threaded_blas():
-            fit_epochs(self, Trainable(model), seqs, Yp, sw, False)
-
-    def _s2s_model(self):
-        """The fitted encoder-decoder (rebuilt on demand: a Network holds thread-local buffers)."""
-        return EncoderDecoder(*self._s2s_config)
-
-    def _predict_seqs(self, seqs, batch=1024, flat=None):
-        if getattr(self, "_s2s_config", None) is None:
-            return super()._predict_seqs(seqs, batch, flat)
-        flat = self._flat if flat is None else flat
-        model = self._s2s_model()
-        X = seqs.X.astype(flat.dtype, copy=False)
-        with single_threaded_blas():
-            return np.concatenate([model.predict(flat, np.ascontiguousarray(X[a:a + batch].transpose(1, 0, 2)),
-                                                 seqs.lengths[a:a + batch], model.n_steps)[:, :, 0].T
-                                   for a in range(0, len(X), batch)])
-
-    def _score_seqs(self, seqs, Y, sw, flat):
-        if getattr(self, "_s2s_config", None) is not None:
-            Y = Y[..., 0]  # packed for Trainable: the values, then the valid-step flag
-        return super()._score_seqs(seqs, Y, sw, flat)
-
-    def _check_series_mode(self):
-        check_is_fitted(self)
-        if getattr(self, "_series", None) is None:
-            raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
-                             "and series scoring need the series face, fit(y).")
-
-    def _forecast_windows(self, U, sid, steps, C=None, P=None):
-        """Forecasts ``(n, steps)`` in the transformed space from windows ``U`` ``(n, window)`` (and
-        future-known covariates ``C`` ``(n, window + steps, n_future)`` from :meth:`_cov_windows`, past
-        covariates ``P`` ``(n, window, n_past)`` from :meth:`_past_windows`)."""
-        U = np.array(U, dtype=np.float64)
-        W = self.window
-        if self.strategy == "recursive":
-            Z = self._rollout_differences(U, sid, steps, C, P)
-            return self._undifference(U, Z * self._sd[sid, None] + self._mu[sid, None])[:, W:]
-        if P is not None and steps > self.horizon:
-            raise ValueError(f"With past covariates, strategy={self.strategy!r} forecasts at most horizon="
-                             f"{self.horizon} steps (the covariates after the origin are unknown); got {steps}. "
-                             "Use strategy='recursive', which forecasts the covariates too, or a longer horizon.")
-        Pz = None if P is None else P[:, self._lag():]
-        while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
-            Z = RNNRegressor.predict(self, self._inputs(U[:, -W:], sid, None, Pz).astype(self._flat.dtype))
-            U = self._undifference(U, Z.reshape(len(U), -1) * self._sd[sid, None] + self._mu[sid, None])
-        return U[:, W:W + steps]
-
-    def _rollout_differences(self, U, sid, steps, C, P=None):
-        """Recursive strategy: the one-step network stepped by :func:`rollout` over windows of its input length,
-        each predicted (scaled) difference -- and, with past covariates, their predicted next values -- fed
-        back as the next input; returns the differences ``(n, steps)``."""
-        lag, W = self._lag(), self.window
-        n_read = W - lag  # the network reads n_read differences
-        dtype = self._flat.dtype
-        Z0 = self._inputs(U, sid, None if C is None else C[:, lag + 1:W + 1], None if P is None else P[:, lag:])
-        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (n_read, n, D)
-        scale, mean = self._y_scale.astype(dtype), self._y_mean.astype(dtype)
-
-        def feedback(k, z):  # the difference (and past covariates) at position W + k, future covariates of W + k + 1
-            d = z * scale + mean
-            if C is None:
-                return d
-            return np.concatenate([d, (C[:, min(W + k + 1, C.shape[1] - 1)] - self._cmu) / self._csd], axis=1)
-
-        _, fed, _ = rollout(Network(self._arch, self._head), self._flat, prompt, np.full(len(U), n_read), steps,
-                            feedback, window=n_read)
-        return fed[:, :, 0].T.astype(np.float64)
-
-    def _undifference(self, U, d):
-        """``U`` extended by the values whose lag-differences (unscaled) are ``d`` ``(n, k)``."""
-        lag, n0 = self._lag(), U.shape[1]
-        U = np.concatenate([U, np.zeros_like(d)], axis=1)
-        for j in range(d.shape[1]):
-            U[:, n0 + j] = d[:, j] + (U[:, n0 + j - lag] if lag else 0.0)
-        return U
-
     def predict(self, X):
         """Forecast each history window.
 
@@ -533,15 +253,186 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
             The next ``horizon`` values of each window.
         """
         if getattr(self, "_series", None) is None:
-            return super().predict(X)
+            Z, seqs = self._forward_raw(X)
+            return self._wrap(self._unscale(Z).astype(Z.dtype, copy=False), seqs)
         if self.n_series_ != 1 or self._series.cov is not None or self._series.fcov is not None:
             raise ValueError("predict on raw windows needs a model of one series without covariates; use "
                              "forecast() instead.")
         Xa = np.asarray(X, dtype=np.float64)
         if Xa.ndim != 2 or Xa.shape[1] != self.window:
             raise ValueError(f"X must be of shape (n_samples, window={self.window}); got {Xa.shape}.")
-        out = self._from_model(self._forecast_windows(self._to_model(Xa), np.zeros(len(Xa), int), self.horizon))
+        out = from_model(self._forecast_windows(to_model(Xa, self.log), np.zeros(len(Xa), int), self.horizon),
+                         self.log)
         return out[:, 0] if self.horizon == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = self.horizon > 1
+        return tags
+
+    # ------------------------------------------------------------ series face
+    def _lag(self):
+        return {"none": 0, "first": 1, "seasonal": self.seasonal_period_}[self.differencing]
+
+    def _fit_series(self, S):
+        kinds = {(k, str(f)) for k, f in S.freq}
+        if len(kinds) > 1:
+            raise ValueError(f"The series have different index kinds or frequencies {sorted(kinds)}.")
+        kind, freq = S.freq[0]
+        self.seasonal_period_ = (seasonal_period(kind, freq) if self.seasonal_period == "auto"
+                                 else self.seasonal_period)
+        lag = self._lag()
+        H = 1 if self.strategy == "recursive" else self.horizon
+        W = self.window
+        if W <= lag:
+            raise ValueError(f"window={W} must exceed the differencing lag {lag} (differencing={self.differencing!r},"
+                             f" seasonal period {self.seasonal_period_}); increase window.")
+        U = [to_model(v, self.log) for v in S.values]
+        for i, u in enumerate(U):
+            if len(u) < W + H:
+                raise ValueError(
+                    f"window={W} is too long for series {S.names[i]!r} of length {len(u)}: fitting needs at least "
+                    f"window + {H} = {W + H} observations. Use a shorter window or a longer series."
+                )
+        past, future = S.covariates(), S.fcov
+        if future is not None and self.strategy != "recursive":
+            raise ValueError("future_covariates need strategy='recursive' (the network reads the covariates "
+                             "of each step it forecasts).")
+        self._scaling = fit_scaling(U, lag, self.log, past, future)
+        X, Y = training_windows(U, W, H, self._scaling, past, future, forecast_past=self.strategy == "recursive")
+        self._series = S
+        self._fit_network(X, Y)
+        self.n_series_ = len(U)
+        self._calibration = None
+        return self
+
+    def _fit_network(self, X, Y):
+        """Train a new network on the transformed windows ``X`` and their (already scaled) targets ``Y``."""
+        seqs = check_sequences(self, X, reset=True)
+        if self.strategy == "seq2seq":
+            if self.bidirectional:
+                raise ValueError("strategy='seq2seq' needs bidirectional=False (the decoder runs forward in time).")
+            model = EncoderDecoder(self.cell, seqs.X.shape[2], 1, self.hidden_size, self.num_layers,
+                                   self.activation, decoder_input="step", n_steps=Y.shape[1])
+            self._config, self._arch = model.config, None
+            targets = EncoderDecoder.pack(Y[:, :, None], np.ones(Y.shape, dtype=bool))
+        else:
+            self._config = None
+            self._arch = Architecture(cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
+                                      n_outputs=Y.shape[1], num_layers=self.num_layers,
+                                      bidirectional=self.bidirectional, activation=self.activation)
+            model, targets = Network(self._arch, "identity"), Y
+        self._random_state = check_random_state(self.random_state)
+        self._flat = model.initialize(self._random_state, seqs.X.dtype.type, self.initializer,
+                                      self.recurrent_initializer)
+        self._reset_curves()
+        self._optimizer = None
+        self.n_outputs_ = Y.shape[1]
+        self._train(model, seqs, targets, np.ones(seqs.n_samples, dtype=seqs.X.dtype), False)
+
+    def _model(self):
+        if getattr(self, "_config", None) is not None:
+            return EncoderDecoder.from_config(self._config)
+        return Network(self._arch, "identity")
+
+    def _predict_seqs(self, seqs, batch=1024, params=None):
+        model = self._model()
+        if not isinstance(model, EncoderDecoder):
+            return super()._predict_seqs(seqs, batch, params)
+        params = self._flat if params is None else params
+        with single_threaded_blas():
+            return np.concatenate([model.predict(params, Xb, L, model.n_steps)[:, :, 0].T
+                                   for Xb, L in seqs.time_major_chunks(batch, params.dtype)])
+
+    def _score_seqs(self, seqs, Y, sw, params):
+        if getattr(self, "_series", None) is None:
+            return super()._score_seqs(seqs, Y, sw, params)
+        if self._config is not None:
+            Y = Y[..., 0]  # packed for the encoder-decoder: the values, then the valid-step flag
+        return float(r2_score(Y, self._predict_seqs(seqs, params=params), sample_weight=sw))
+
+    def _check_series_mode(self):
+        check_is_fitted(self)
+        if getattr(self, "_series", None) is None:
+            raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
+                             "and series scoring need the series face, fit(y).")
+
+    def _network_outputs(self, X):
+        """Network outputs ``(n, n_outputs)`` for transformed windows ``X`` ``(n, T[, D])`` (made here, valid)."""
+        X = np.atleast_3d(np.asarray(X, dtype=self._flat.dtype))
+        return self._predict_seqs(Sequences(X, np.full(len(X), X.shape[1], dtype=np.int64), "3d"))
+
+    def _forecast_windows(self, U, sid, steps, C=None, P=None):
+        """Forecasts ``(n, steps)`` in model space from model-space windows ``U`` ``(n, window)`` of series
+        ``sid`` (and future-known covariates ``C`` ``(n, window + steps, n_future)`` from
+        :func:`~skrnn._forecasting.transforms.covariate_windows`, past covariates ``P`` ``(n, window, n_past)``
+        from :func:`~skrnn._forecasting.transforms.past_windows`)."""
+        U = np.array(U, dtype=np.float64)
+        W, sc = self.window, self._scaling
+        if self.strategy == "recursive":
+            Z = self._rollout_differences(U, sid, steps, C, P)
+            return undifference(U, unscale(Z, sid, sc), sc.lag)[:, W:]
+        if P is not None and steps > self.horizon:
+            raise ValueError(f"With past covariates, strategy={self.strategy!r} forecasts at most horizon="
+                             f"{self.horizon} steps (the covariates after the origin are unknown); got {steps}. "
+                             "Use strategy='recursive', which forecasts the covariates too, or a longer horizon.")
+        Pz = None if P is None else P[:, sc.lag:]
+        while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
+            Z = self._network_outputs(window_inputs(U[:, -W:], sid, sc, None, Pz))
+            U = undifference(U, unscale(Z.reshape(len(U), -1), sid, sc), sc.lag)
+        return U[:, W:W + steps]
+
+    def _rollout_differences(self, U, sid, steps, C, P=None):
+        """Recursive strategy: the one-step network stepped by :func:`~skrnn._nn.rollout.rollout` over windows
+        of its input length, each predicted (scaled) difference -- and, with past covariates, their predicted
+        next values -- fed back as the next input; returns the scaled differences ``(n, steps)``."""
+        sc, W = self._scaling, self.window
+        lag = sc.lag
+        n_read = W - lag  # the network reads n_read differences
+        dtype = self._flat.dtype
+        Z0 = window_inputs(U, sid, sc, None if C is None else C[:, lag + 1:W + 1], None if P is None else P[:, lag:])
+        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (n_read, n, D)
+
+        def feedback(k, z):  # the difference (and past covariates) at position W + k, future covariates of W + k + 1
+            if C is None:
+                return z
+            return np.concatenate([z, (C[:, min(W + k + 1, C.shape[1] - 1)] - sc.future_mu) / sc.future_sd], axis=1)
+
+        _, fed, _ = rollout(self._model(), self._flat, prompt, np.full(len(U), n_read), steps, feedback,
+                            window=n_read)
+        return fed[:, :, 0].T.astype(np.float64)
+
+    # -------------------------------------------------------------- intervals
+    def _half_widths(self, level, steps):
+        """Interval half-widths per step, relative to the local scale (calibrated once per fit)."""
+        n = min(len(v) for v in self._series.values)
+        size = conformal.calibration_size(self.calibration_size, self.horizon, n)
+        K = min(max(steps, self.horizon), size)
+        if self._calibration is None or len(self._calibration) < K:
+            self._calibration = self._calibrate(size, K)
+        return conformal.half_widths(self._calibration, level, steps)
+
+    def _calibrate(self, size, K):
+        S, W = self._series, self.window
+        n = min(len(v) for v in S.values)
+        H = 1 if self.strategy == "recursive" else self.horizon
+        if n - size < W + H:
+            raise ValueError(f"Prediction intervals need the series without its last calibration_size={size} "
+                             f"observations to be at least window + {H} long; the shortest series has {n}. "
+                             "Use a smaller calibration_size or window.")
+        model = clone(self)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model._fit_series(S.cut(size))
+        U = [to_model(v, self.log) for v in S.values]
+        past = S.covariates()
+
+        def forecast(sid, origins, steps):
+            wins = np.stack([U[sid][t - W + 1:t + 1] for t in origins])
+            C, _ = covariate_windows(S.fcov, origins, W, steps)
+            return model._forecast_windows(wins, np.full(len(origins), sid), steps, C, past_windows(past, origins, W))
+
+        return conformal.calibration_errors(forecast, U, size, W, K)
 
     # -------------------------------------------------------------- forecasts
     def forecast(self, steps=None, interval=None, X_future=None):
@@ -582,7 +473,7 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
 
         S = self._series
         W = self.window
-        U = np.stack([self._to_model(v[-W:]) for v in S.values])
+        U = np.stack([to_model(v[-W:], self.log) for v in S.values])
         fc = self._forecast_windows(U, np.arange(len(U)), steps, None if C is None else np.repeat(C, len(U), 0),
                                     self._last_past(len(U)))
         q = None if interval is None else self._half_widths(interval, steps)
@@ -590,13 +481,13 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
         for sid in range(len(U)):
             kind, freq = S.freq[sid]
             idx = future_index(kind, freq, S.index[sid][-1], steps, name=S.index[sid].name)
-            mean = self._from_model(fc[sid])
+            mean = from_model(fc[sid], self.log)
             if q is None:
                 outs.append(pd.Series(mean, index=idx, name=S.names[sid]))
             else:
-                half = q * self._local_scale(U[sid:sid + 1])
-                outs.append(pd.DataFrame({"forecast": mean, "lower": self._from_model(fc[sid] - half),
-                                          "upper": self._from_model(fc[sid] + half)}, index=idx))
+                half = q * local_scale(U[sid:sid + 1])
+                outs.append(pd.DataFrame({"forecast": mean, "lower": from_model(fc[sid] - half, self.log),
+                                          "upper": from_model(fc[sid] + half, self.log)}, index=idx))
         if S.kind_in == "list":
             return outs
         if S.kind_in == "frame":
@@ -673,10 +564,10 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
                 raise ValueError(f"start gives origin position {t0}; origins must lie in [window - 1 = {W - 1}, "
                                  f"{len(v) - 1}] so that a full window precedes them.")
             origins = np.arange(t0, len(v), stride)
-            u = self._to_model(v)
+            u = to_model(v, self.log)
             wins = np.stack([u[t - W + 1:t + 1] for t in origins])
-            C, known = self._cov_windows(S.fcov, origins, steps)
-            P = self._past_windows(S.covariates(), origins)
+            C, known = covariate_windows(S.fcov, origins, W, steps)
+            P = past_windows(S.covariates(), origins, W)
             fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C, P)
             fc[~known] = np.nan  # covariates unknown there
             kind, freq = S.freq[sid]
@@ -685,11 +576,11 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
                 pos = t + 1 + np.arange(steps)
                 actual = np.where(pos < len(v), v[np.minimum(pos, len(v) - 1)], np.nan)
                 row = {"series": sid, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
-                       "actual": actual, "forecast": self._from_model(fc[j])}
+                       "actual": actual, "forecast": from_model(fc[j], self.log)}
                 if q is not None:
-                    half = q * self._local_scale(wins[j:j + 1])
-                    row["lower"] = self._from_model(fc[j] - half)
-                    row["upper"] = self._from_model(fc[j] + half)
+                    half = q * local_scale(wins[j:j + 1])
+                    row["lower"] = from_model(fc[j] - half, self.log)
+                    row["upper"] = from_model(fc[j] + half, self.log)
                 rows.append(pd.DataFrame(row))
         return pd.concat(rows, ignore_index=True)
 
@@ -748,9 +639,9 @@ class RNNForecaster(ConformalIntervalsMixin, RNNRegressor):
             raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
         steps = max(len(v) for v in T.values)
         W = self.window
-        U = np.stack([self._to_model(v[-W:]) for v in S.values])
+        U = np.stack([to_model(v[-W:], self.log) for v in S.values])
         C = None if X_future is None else np.repeat(self._future_covariates(X_future, steps), len(U), 0)
-        fc = self._from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))))
+        fc = from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))), self.log)
         errs = []
         for sid, v in enumerate(T.values):
             kind, freq = S.freq[sid]

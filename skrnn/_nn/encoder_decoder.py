@@ -24,15 +24,17 @@ Targets ``Y`` are ``(S, B, K)`` time-major with their own lengths (``1 <=
 out_lengths <= S``); the loss is half the squared error averaged over the
 valid output steps (each step weighted by its sequence's weight).
 
-:class:`Trainable` adapts the model to :func:`skrnn._training.fit_epochs`,
-which both :class:`~skrnn.RNNSeq2SeqRegressor` and
-``RNNForecaster(strategy='seq2seq')`` train it with.
+:class:`EncoderDecoder` implements the training loop's objective protocol
+(:class:`skrnn._training.Objective`), with targets packed as ``(B, S, K + 1)``
+(the values, then a 0/1 channel marking the valid output steps), so that
+:class:`~skrnn.RNNSeq2SeqRegressor` and ``RNNForecaster(strategy='seq2seq')``
+train it with the common loop.
 """
 
 import numpy as np
 
 from .network import Network
-from .params import Architecture, Layout
+from .params import Architecture, Layout, initialize
 from .rollout import rollout
 
 
@@ -69,12 +71,76 @@ class EncoderDecoder:
         self.n_enc = Layout(self.enc.arch).size
         self.size = self.n_enc + Layout(self.dec.arch).size
 
+    @classmethod
+    def from_config(cls, config):
+        """The encoder-decoder described by :attr:`config` (estimators keep the config, not the object: a
+        Network keeps thread-local buffers, which do not pickle)."""
+        return cls(*config) if isinstance(config, (tuple, list)) else cls(**config)  # a tuple before 0.2
+
+    @property
+    def config(self):
+        a = self.enc.arch
+        return {"cell": a.cell, "n_features": a.n_features, "n_outputs": self.n_outputs, "hidden_size": a.hidden_size,
+                "num_layers": a.num_layers, "activation": a.activation, "decoder_input": self.decoder_input,
+                "n_steps": self.n_steps}
+
     def split(self, flat):
         """Views ``(encoder, decoder)`` of a flat buffer."""
         return flat[: self.n_enc], flat[self.n_enc:]
 
     def weight_mask(self):
         return np.concatenate([self.enc.layout.weight_mask(), self.dec.layout.weight_mask()])
+
+    # ------------------------------------------------------------- parameters
+    def initialize(self, rng, dtype, initializer="xavier_uniform", recurrent_initializer="orthogonal"):
+        """A new flat buffer: the encoder's parameters, then the decoder's."""
+        return np.concatenate([initialize(net.layout, rng, dtype, initializer, recurrent_initializer)
+                               for net in (self.enc, self.dec)])
+
+    def views(self, flat):
+        """Named views, the encoder's prefixed ``encoder.`` and the decoder's ``decoder.`` (the encoder's
+        ``head`` is part of the buffer but unused)."""
+        fe, fd = self.split(flat)
+        return {**{f"encoder.{k}": v for k, v in self.enc.views(fe).items()},
+                **{f"decoder.{k}": v for k, v in self.dec.views(fd).items()}}
+
+    def to_state_dict(self, flat):
+        return {k: v.copy() for k, v in self.views(flat).items()}
+
+    def from_state_dict(self, state_dict, dtype):
+        flat = np.empty(self.size, dtype=dtype)
+        fe, fd = self.split(flat)
+        for prefix, net, part in (("encoder.", self.enc, fe), ("decoder.", self.dec, fd)):
+            sub = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+            part[...] = net.from_state_dict(sub, dtype)
+        unexpected = [k for k in state_dict if not k.startswith(("encoder.", "decoder."))]
+        if unexpected:
+            raise ValueError(f"state_dict does not match this encoder-decoder: unexpected {sorted(unexpected)}.")
+        return flat
+
+    # ------------------------------------------- the training loop's protocol
+    @staticmethod
+    def unpack(Yp):
+        """Time-major targets ``(S, B, K)`` and their lengths from packed ``(B, S, K + 1)``."""
+        out_lengths = Yp[:, :, -1].sum(axis=1).astype(np.int64)
+        return np.ascontiguousarray(Yp[:, : out_lengths.max(), :-1].transpose(1, 0, 2)), out_lengths
+
+    @staticmethod
+    def pack(Y, mask):
+        """Packed targets ``(B, S, K + 1)`` from batch-major values ``(B, S, K)`` and the valid-step mask."""
+        return np.concatenate([Y * mask[:, :, None], mask[:, :, None].astype(Y.dtype)], axis=2)
+
+    def loss_and_grad(self, params, grad, batch, masks):
+        X, lengths, Yp, w = batch
+        return self.loss_grad(params, grad, X, lengths, *self.unpack(Yp), w, masks), float(np.sum(w))
+
+    def evaluate(self, params, batch):
+        X, lengths, Yp, w = batch
+        return self.loss(params, X, lengths, *self.unpack(Yp), w), float(w.sum())
+
+    def dropout_shapes(self, batch):
+        """The encoder's (the decoder runs without dropout)."""
+        return self.enc.dropout_shapes(batch)
 
     def teacher_inputs(self, Y):
         """Decoder inputs ``(S, B, .)`` for targets ``Y`` ``(S, B, K)``: under teacher forcing the go flag,
@@ -133,42 +199,3 @@ class EncoderDecoder:
         out, _, _ = rollout(self.dec, fd, go, np.ones(B, dtype=np.int64), n_steps,
                             lambda k, z: np.concatenate([z, zero], axis=1), initial_state=state)
         return out
-
-
-class Trainable:
-    """The part of :class:`Network`'s interface that :func:`skrnn._training.fit_epochs` drives, for an
-    encoder-decoder whose targets are packed as ``(B, S, K + 1)``: the values, then a 0/1 channel marking
-    the valid output steps. Dropout masks are drawn for the encoder (``arch``)."""
-
-    sequence_output = False
-
-    def __init__(self, model):
-        self.model = model
-        self.arch = model.enc.arch
-        self.layout = self
-
-    def weight_mask(self):
-        return self.model.weight_mask()
-
-    @staticmethod
-    def unpack(Yp):
-        """Time-major targets ``(S, B, K)`` and their lengths from packed ``(B, S, K + 1)``."""
-        out_lengths = Yp[:, :, -1].sum(axis=1).astype(np.int64)
-        return np.ascontiguousarray(Yp[:, : out_lengths.max(), :-1].transpose(1, 0, 2)), out_lengths
-
-    def forward(self, flat, X, lengths):
-        return {"flat": flat, "X": X, "lengths": lengths}  # the teacher-forced pass needs the targets: see loss
-
-    def loss(self, cache, Yp, sample_weight):
-        """Data loss (for the validation objective); no gradient."""
-        return self.model.loss(cache["flat"], cache["X"], cache["lengths"], *self.unpack(Yp), sample_weight), None
-
-    def loss_grad(self, flat, grad, X, lengths, Yp, sample_weight=None, alpha=0.0, l1=0.0, masks=None,
-                  weight_mask=None):
-        m = self.model
-        loss = m.loss_grad(flat, grad, X, lengths, *self.unpack(Yp), sample_weight, masks)
-        if alpha or l1:
-            n = X.shape[1] if sample_weight is None else float(np.sum(sample_weight))
-            (fe, fd), (ge, gd) = m.split(flat), m.split(grad)
-            loss += m.enc._penalty(fe, ge, alpha, l1, n, None) + m.dec._penalty(fd, gd, alpha, l1, n, None)
-        return loss

@@ -30,7 +30,8 @@ import numpy as np
 
 from .heads import activate, loss_rows
 from .kernels import KERNELS
-from .params import Layout
+from .optim import penalty, weight_runs
+from .params import Layout, initialize
 
 
 def reverse_index(lengths, T):
@@ -266,9 +267,7 @@ class Network:
         return loss
 
     def _runs(self, weight_mask):
-        """Contiguous ``(start, stop)`` runs of ``weight_mask`` (cached by
-        identity: the weights are a few large blocks, and slicing them beats
-        boolean indexing of the whole buffer)."""
+        """Contiguous runs of ``weight_mask`` (default: the layout's), cached by identity."""
         if weight_mask is None:
             if self._weight_mask is None:
                 self._weight_mask = self.layout.weight_mask()
@@ -276,28 +275,54 @@ class Network:
         cached = getattr(self, "_runs_cache", None)
         if cached is not None and cached[0] is weight_mask:
             return cached[1]
-        m = np.concatenate([[False], np.asarray(weight_mask, dtype=bool), [False]])
-        edges = np.flatnonzero(m[1:] != m[:-1])
-        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+        runs = weight_runs(weight_mask)
         self._runs_cache = (weight_mask, runs)
         return runs
 
     def _penalty(self, flat, grad, alpha, l1, B, weight_mask):
-        """``(0.5 alpha ||W||^2 + l1 ||W||_1) / B``; adds its gradient to ``grad``.
+        return penalty(flat, grad, alpha, l1, B, self._runs(weight_mask))
 
-        ``B`` is the sum of the batch's sample weights (its size when
-        unweighted), as in scikit-learn's MLP, so that an integer weight is
-        exactly equivalent to repeating a sequence."""
-        sq, ab = 0.0, 0.0
-        for a, b in self._runs(weight_mask):
-            w, g = flat[a:b], grad[a:b]
-            if alpha:
-                sq += float(np.dot(w, w))
-                g += (alpha / B) * w
-            if l1:
-                ab += float(np.abs(w).sum())
-                g += (l1 / B) * np.sign(w)
-        return (0.5 * alpha * sq + l1 * ab) / B
+    # ------------------------------------------------------------- parameters
+    def initialize(self, rng, dtype, initializer="xavier_uniform", recurrent_initializer="orthogonal"):
+        """A new flat parameter buffer (see :func:`skrnn._nn.params.initialize`)."""
+        return initialize(self.layout, rng, dtype, initializer, recurrent_initializer)
+
+    def views(self, flat):
+        """Named views of ``flat``, PyTorch's ``state_dict`` names and shapes."""
+        return self.layout.views(flat)
+
+    def to_state_dict(self, flat):
+        return self.layout.to_state_dict(flat)
+
+    def from_state_dict(self, state_dict, dtype):
+        return self.layout.from_state_dict(state_dict, dtype)
+
+    # ------------------------------------------- the training loop's protocol
+    # (skrnn._training.Objective): a minibatch is a skrnn._training.Batch
+    @property
+    def size(self):
+        return self.layout.size
+
+    def weight_mask(self):
+        return self.layout.weight_mask()
+
+    def loss_and_grad(self, params, grad, batch, masks):
+        """Mean data loss of ``batch`` (no penalty), gradient into ``grad``; and the batch's weight sum."""
+        X, lengths, Y, w = batch
+        return self.loss_grad(params, grad, X, lengths, Y, w, masks=masks), float(np.sum(w))
+
+    def evaluate(self, params, batch):
+        """Mean data loss of a held-out chunk and its weight (sequences, or valid steps for sequence output)."""
+        X, lengths, Y, w = batch
+        loss, _ = self.loss(self.forward(params, X, lengths), Y, w)
+        return loss, float((w * lengths).sum()) if self.sequence_output else float(w.sum())
+
+    def dropout_shapes(self, batch):
+        """Shapes of the masks :meth:`forward` takes: the inputs of layers 2.. and the head's features."""
+        T, B = batch[0].shape[:2]
+        width = self.arch.hidden_size * self.arch.num_directions
+        return {"layers": [(T, B, width)] * (self.arch.num_layers - 1),
+                "head": (T, B, width) if self.sequence_output else (B, width)}
 
     # ----------------------------------------------------------------- backward
     def backward(self, flat, grad, cache, dlogits, dstate=None):

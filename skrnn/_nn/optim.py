@@ -80,3 +80,30 @@ def clip_gradient(grad, clip_value=None, clip_norm=None):
             grad *= clip_norm / n
             clipped = True
     return norm, clipped
+
+
+def weight_runs(weight_mask):
+    """Contiguous ``(start, stop)`` runs of a boolean mask: the weights are a
+    few large blocks, and slicing them beats boolean indexing of the whole
+    buffer."""
+    m = np.concatenate([[False], np.asarray(weight_mask, dtype=bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def penalty(params, grad, alpha, l1, wsum, runs):
+    """``(0.5 alpha ||W||^2 + l1 ||W||_1) / wsum`` over the weight ``runs``; adds its gradient to ``grad``.
+
+    ``wsum`` is the sum of the batch's sample weights (its size when
+    unweighted), as in scikit-learn's MLP, so that an integer weight is
+    exactly equivalent to repeating a sequence."""
+    sq, ab = 0.0, 0.0
+    for a, b in runs:
+        w, g = params[a:b], grad[a:b]
+        if alpha:
+            sq += float(np.dot(w, w))
+            g += (alpha / wsum) * w
+        if l1:
+            ab += float(np.abs(w).sum())
+            g += (l1 / wsum) * np.sign(w)
+    return (0.5 * alpha * sq + l1 * ab) / wsum

@@ -1,0 +1,203 @@
+"""Every constructor parameter of every estimator, declared once: its numpydoc
+type, its constraints (for scikit-learn's declarative validation) and its
+description.
+
+Defaults are *not* here: they live in each estimator's explicit ``__init__``
+signature (what IDEs, type checkers and ``help()`` show), and
+:func:`skrnn._docstrings.parameters_section` writes each ``default=`` from that
+signature, so a documented default cannot drift from the real one.  An
+estimator may override a description where the parameter means something
+more specific to it (``DOC_OVERRIDES`` in its module).
+"""
+
+import inspect
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+from ._compat import Interval, StrOptions
+from ._nn.params import INITIALIZERS
+
+_positive = Interval(Real, 0, None, closed="neither")
+_non_negative = Interval(Real, 0, None, closed="left")
+_unit = Interval(Real, 0, 1, closed="left")
+_positive_int = Interval(Integral, 1, None, closed="left")
+_initializers = "{" + ", ".join(repr(i) for i in INITIALIZERS) + "}"
+
+
+@dataclass(frozen=True)
+class Param:
+    type: str  # numpydoc type, without the default
+    constraints: list
+    doc: str
+
+
+PARAMS = {
+    # ------------------------------------------------------------ architecture
+    "cell": Param("{'rnn', 'lstm', 'gru'}", [StrOptions({"rnn", "lstm", "gru"})], """\
+Recurrent cell: Elman ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``,
+LSTM or GRU, with PyTorch's equations and gate order."""),
+    "activation": Param("{'tanh', 'relu'}", [StrOptions({"tanh", "relu"})], """\
+Non-linearity of the Elman cell (``cell='rnn'``); ignored by LSTM and GRU."""),
+    "hidden_size": Param("int", [_positive_int], """\
+Number of units in each recurrent layer (per direction)."""),
+    "num_layers": Param("int", [_positive_int], """\
+Number of stacked recurrent layers."""),
+    "bidirectional": Param("bool", ["boolean"], """\
+Run each layer forward and backward in time and concatenate both. The
+backward direction reads each sequence reversed within its own length."""),
+    "initializer": Param(_initializers, [StrOptions(set(INITIALIZERS))], """\
+Initialiser of the input-to-hidden weights (each gate block apart) and of
+the output head. ``'uniform'`` is PyTorch's default
+``U(-1/sqrt(H), 1/sqrt(H))``, ``'normal'`` draws ``N(0, 1/H)``. Biases start
+at zero, except the LSTM forget gate (1.0)."""),
+    "recurrent_initializer": Param(_initializers, [StrOptions(set(INITIALIZERS))], """\
+Initialiser of each ``H x H`` gate block of the hidden-to-hidden weights."""),
+    "dropout": Param("float", [_unit], """\
+Inverted dropout probability on the inputs of layers 2..num_layers (as
+PyTorch's ``dropout``) and on the features fed to the output head. Applied
+in training only."""),
+    "return_sequences": Param("bool", ["boolean"], """\
+Predict one output per time step (many-to-many, Keras's name) instead of one
+per sequence. ``y`` is then ``(n_samples, n_timesteps)`` (or
+``(n_samples, n_timesteps, n_outputs)`` for regression) aligned with ``X``,
+or a list of per-sequence target arrays for ragged ``X``; targets at padded
+steps are ignored. Predictions are an array
+``(n_samples, n_timesteps[, n_outputs])`` for equal-length ``X`` and a list
+of per-sequence arrays, each of its sequence's own length, otherwise.
+``sample_weight`` still weights whole sequences; the loss averages over
+valid steps. With ``bidirectional=True`` each step's output also sees the
+rest of its sequence."""),
+    # ---------------------------------------------------------------- training
+    "solver": Param("{'adam', 'sgd'}", [StrOptions({"adam", "sgd"})], """\
+Optimiser. ``'sgd'`` uses ``momentum`` and ``nesterovs_momentum``."""),
+    "learning_rate_init": Param("float", [_positive], """\
+Step size."""),
+    "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Sequences per minibatch. ``'auto'`` is ``min(64, n_samples)``."""),
+    "max_iter": Param("int", [_positive_int], """\
+Maximum number of epochs (passes over the training data)."""),
+    "tol": Param("float", [_non_negative], """\
+Minimum improvement of the training loss (or of the validation loss with
+``early_stopping``) that resets the patience counter."""),
+    "n_iter_no_change": Param("int", [_positive_int], """\
+Epochs without an improvement of at least ``tol`` before training stops."""),
+    "early_stopping": Param("bool", ["boolean"], """\
+Hold out ``validation_fraction`` of the training data (stratified for
+classifiers), stop when the validation loss stops improving and restore the
+weights of the best epoch."""),
+    "validation_fraction": Param("float", [Interval(Real, 0, 1, closed="neither")], """\
+Fraction of the training data held out with ``early_stopping``."""),
+    "shuffle": Param("bool", ["boolean"], """\
+Shuffle the sequences at each epoch."""),
+    "alpha": Param("float", [_non_negative], """\
+L2 penalty on the weights (not the biases), divided by the batch's sum of
+sample weights as in :class:`~sklearn.neural_network.MLPClassifier`."""),
+    "l1": Param("float", [_non_negative], """\
+L1 penalty on the weights, scaled like ``alpha``."""),
+    "clip_value": Param("float or None", [None, _positive], """\
+Clip each gradient entry to ``[-clip_value, clip_value]``."""),
+    "clip_norm": Param("float or None", [None, _positive], """\
+Rescale the gradient when its global L2 norm exceeds ``clip_norm`` (after
+``clip_value``), keeping its direction. Guards against exploding gradients;
+``clip_rate_curve_`` shows how often it fired."""),
+    "beta_1": Param("float", [_unit], """\
+Adam's decay rate of the first moment (the running mean of the gradient)."""),
+    "beta_2": Param("float", [_unit], """\
+Adam's decay rate of the second moment (the running mean of the squared
+gradient)."""),
+    "epsilon": Param("float", [_positive], """\
+Adam's offset in the denominator ``sqrt(v) + epsilon``, for numerical
+stability."""),
+    "momentum": Param("float", [Interval(Real, 0, 1, closed="both")], """\
+SGD momentum (``solver='sgd'``)."""),
+    "nesterovs_momentum": Param("bool", ["boolean"], """\
+Use Nesterov's momentum with ``solver='sgd'``."""),
+    "random_state": Param("int, RandomState instance or None", ["random_state"], """\
+Seeds the weight initialisation, the shuffling, dropout and the validation
+split. An int gives bitwise-reproducible fits."""),
+    "verbose": Param("bool or int", ["verbose"], """\
+Print the loss (and validation figures) after each epoch."""),
+    "warm_start": Param("bool", ["boolean"], """\
+Reuse the weights of the previous fit as the starting point."""),
+    "class_weight": Param("dict, 'balanced' or None", [dict, StrOptions({"balanced"}), None], """\
+Weights ``{class_label: weight}`` multiplied into the sample weights;
+``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``."""),
+    # ------------------------------------------------------------- forecasting
+    "window": Param("int", [_positive_int], """\
+Number of most recent observations a forecast depends on (series face).
+With differencing at lag ``k`` the network reads ``window - k``
+differences."""),
+    "horizon": Param("int", [_positive_int], """\
+Number of steps forecast at once: the width of ``y`` in the window face, and
+the default number of steps of :meth:`forecast`. Longer forecasts feed
+forecasts back as observations."""),
+    "strategy": Param("{'recursive', 'direct', 'seq2seq'}", [StrOptions({"recursive", "direct", "seq2seq"})], """\
+Series face only. ``'recursive'`` trains a one-step model and feeds its
+forecasts back; ``'direct'`` trains one multi-output head that reads the
+window and emits all ``horizon`` steps at once; ``'seq2seq'`` is a direct
+encoder-decoder: the encoder's final state starts a decoder that runs
+``horizon`` steps (one output each). ``seq2seq`` needs
+``bidirectional=False``."""),
+    "log": Param("bool", ["boolean"], """\
+Model the logarithm of a positive series (multiplicative seasonality);
+intervals then become multiplicative."""),
+    "differencing": Param("{'none', 'first', 'seasonal'}", [StrOptions({"none", "first", "seasonal"})], """\
+Difference each window at lag 1 (``'first'``) or at ``seasonal_period``
+(``'seasonal'``) before standardising. Seasonal differencing at lag 1 (no
+seasonality known) is first differencing."""),
+    "seasonal_period": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Seasonal period; ``'auto'`` infers it from the index frequency (12 for
+monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, else 1). Also the lag
+of the MASE scale used by :meth:`score`."""),
+    "target": Param("str, list of str or None", [None, str, list], """\
+Series face with a DataFrame: the target columns. The other columns are
+*past covariates*: observed up to the forecast origin only, read beside the
+targets over the window, never needed at forecast time. With
+``strategy='recursive'`` the network also forecasts them one step ahead
+(extra outputs, scaled like the targets; only the targets are returned) so
+that they can be fed back; with ``'direct'`` and ``'seq2seq'`` they are read
+in the window only, so forecasts stop at ``horizon`` steps. ``None``: every
+column is a target. Covariates known in advance (calendar effects, prices,
+holidays) are passed separately: ``fit(y, future_covariates=...)`` and
+``forecast(X_future=...)``."""),
+    "calibration_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Length of the final block of the training series held out to calibrate
+prediction intervals (the model is refitted without it, on demand, the first
+time an interval is requested). ``'auto'`` is
+``max(horizon, min(24, n // 5))``."""),
+    # -------------------------------------------------------------------- text
+    "bptt": Param("int", [_positive_int], """\
+Characters per truncated-BPTT chunk: gradients flow back at most this far,
+the state (the model's memory) further."""),
+    "min_frequency": Param("int", [_positive_int], """\
+Characters seen fewer times in the training texts are not in the
+vocabulary; they are read as the ``<unk>`` code, so the model learns how
+likely a rare or unseen character is (singletons estimate the unseen mass,
+as in Good-Turing smoothing)."""),
+}
+
+
+def init_parameters(cls):
+    """Names and defaults of ``cls.__init__``'s keyword parameters, in order."""
+    sig = inspect.signature(cls.__init__)
+    return {n: p.default for n, p in sig.parameters.items() if n != "self"}
+
+
+def param(name, overrides=None):
+    """The table's entry for ``name``, or its override (a Param, or a str replacing the description)."""
+    p, o = PARAMS[name], (overrides or {}).get(name)
+    if o is None:
+        return p
+    return o if isinstance(o, Param) else Param(p.type, p.constraints, o)
+
+
+def parameter_constraints(cls, overrides=None):
+    """``_parameter_constraints`` of ``cls``: the table's entries for its signature."""
+    return {name: param(name, overrides).constraints for name in init_parameters(cls)}
+
+
+def store(estimator, arguments):
+    """``__init__``'s body: store every argument verbatim (scikit-learn's contract)."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
