@@ -92,30 +92,6 @@ def _sigmoid64(x):
 
 
 @kernel
-def _gates(a, H):
-    """Activate one row ``(4H,)`` of pre-activations in place.
-
-    Loops start at 0 with offsets in the index: LLVM does not vectorise
-    ``range(lo, hi)`` loops here (the wraparound check on a possibly negative
-    index blocks it).
-    """
-    if a.itemsize == 4:
-        for j in range(2 * H):
-            a[j] = np.float32(0.5) + np.float32(0.5) * _tanh32(a[j] * np.float32(0.5))
-        for j in range(H):
-            a[2 * H + j] = _tanh32(a[2 * H + j])
-        for j in range(H):
-            a[3 * H + j] = np.float32(0.5) + np.float32(0.5) * _tanh32(a[3 * H + j] * np.float32(0.5))
-    else:
-        for j in range(2 * H):
-            a[j] = _sigmoid64(a[j])
-        for j in range(H):
-            a[2 * H + j] = _tanh64(a[2 * H + j])
-        for j in range(H):
-            a[3 * H + j] = _sigmoid64(a[3 * H + j])
-
-
-@kernel
 def forward(xp, w_hh_t, lengths, hs, cs, gates):
     """Run the recurrence.
 
@@ -136,37 +112,40 @@ def forward(xp, w_hh_t, lengths, hs, cs, gates):
     sc[2 * H:3 * H] = 1
     c0[2 * H:3 * H] = 0
     f32 = xp.itemsize == 4
+    # gates as (T, B, gate, H): a gate's row is indexed, never sliced.  Every
+    # slice or row view taken inside the loops costs an atomic incref/decref
+    # pair (Numba's reference counting), which took a third of a small
+    # backward pass
+    g4 = gates.reshape((T, B, 4, H))
     for t in range(T):
         np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
-            a = gates[t, b]
             if t < lengths[b]:
-                x, r = xp[t, b], rec[b]
                 if f32:
                     for j in range(G):
-                        a[j] = c0[j] + sc[j] * _tanh32(sc[j] * (x[j] + r[j]))
-                else:
-                    for j in range(G):
-                        a[j] = x[j] + r[j]
-                    _gates(a, H)
-                c, cp, h = cs[t + 1, b], cs[t, b], hs[t + 1, b]
-                # one loop for c and h (short rows: loop set-up is the cost)
-                if f32:
+                        gates[t, b, j] = c0[j] + sc[j] * _tanh32(sc[j] * (xp[t, b, j] + rec[b, j]))
+                    # one loop for c and h (short rows: loop set-up is the cost)
                     for j in range(H):
-                        cj = a[H + j] * cp[j] + a[j] * a[2 * H + j]
-                        c[j] = cj
-                        h[j] = a[3 * H + j] * _tanh32(cj)
+                        cj = g4[t, b, 1, j] * cs[t, b, j] + g4[t, b, 0, j] * g4[t, b, 2, j]
+                        cs[t + 1, b, j] = cj
+                        hs[t + 1, b, j] = g4[t, b, 3, j] * _tanh32(cj)
                 else:
+                    for j in range(2 * H):
+                        gates[t, b, j] = _sigmoid64(xp[t, b, j] + rec[b, j])
                     for j in range(H):
-                        cj = a[H + j] * cp[j] + a[j] * a[2 * H + j]
-                        c[j] = cj
-                        h[j] = a[3 * H + j] * _tanh64(cj)
+                        g4[t, b, 2, j] = _tanh64(xp[t, b, 2 * H + j] + rec[b, 2 * H + j])
+                    for j in range(H):
+                        g4[t, b, 3, j] = _sigmoid64(xp[t, b, 3 * H + j] + rec[b, 3 * H + j])
+                    for j in range(H):
+                        cj = g4[t, b, 1, j] * cs[t, b, j] + g4[t, b, 0, j] * g4[t, b, 2, j]
+                        cs[t + 1, b, j] = cj
+                        hs[t + 1, b, j] = g4[t, b, 3, j] * _tanh64(cj)
             else:
                 for j in range(H):
                     cs[t + 1, b, j] = cs[t, b, j]
                     hs[t + 1, b, j] = hs[t, b, j]
                 for j in range(G):
-                    a[j] = 0
+                    gates[t, b, j] = 0
 
 
 @kernel
@@ -190,46 +169,45 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
     tc = np.empty(H, dtype=dhs.dtype)
     one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
     f32 = dhs.itemsize == 4
+    # (T, B, gate, H) views made once: indexing instead of per-row slices
+    # (1.3-2.2x faster: no reference-count traffic in the loops)
+    a4 = gates.reshape((T, B, 4, H))
+    d4 = dxp.reshape((T, B, 4, H))
     for t in range(T - 1, -1, -1):
         for b in range(B):
-            d = dxp[t, b]
             if t < lengths[b]:
                 # many short passes, each touching at most four arrays, so
                 # that LLVM's runtime alias checks stay under its threshold
                 # and every pass vectorises (fused passes ran 1.3-1.7x slower)
-                a, cn, cp = gates[t, b], cs[t + 1, b], cs[t, b]
-                dsb, dhb, gc = dhs[t, b], dh[b], dc[b]
-                ai, af, ag, ao = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
-                di, df, dg, do = d[:H], d[H:2 * H], d[2 * H:3 * H], d[3 * H:]
                 for j in range(H):
-                    gh[j] = dsb[j] + dhb[j]
+                    gh[j] = dhs[t, b, j] + dh[b, j]
                 if f32:
                     for j in range(H):
-                        tc[j] = _tanh32(cn[j])
+                        tc[j] = _tanh32(cs[t + 1, b, j])
                 else:
                     for j in range(H):
-                        tc[j] = _tanh64(cn[j])
+                        tc[j] = _tanh64(cs[t + 1, b, j])
                 for j in range(H):
-                    gc[j] += gh[j] * ao[j] * (one - tc[j] * tc[j])
+                    dc[b, j] += gh[j] * a4[t, b, 3, j] * (one - tc[j] * tc[j])
                 for j in range(H):
-                    o = ao[j]
-                    do[j] = gh[j] * tc[j] * o * (one - o)
+                    o = a4[t, b, 3, j]
+                    d4[t, b, 3, j] = gh[j] * tc[j] * o * (one - o)
                 for j in range(H):
-                    i = ai[j]
-                    g = ag[j]
-                    di[j] = gc[j] * g * i * (one - i)
+                    i = a4[t, b, 0, j]
+                    g = a4[t, b, 2, j]
+                    d4[t, b, 0, j] = dc[b, j] * g * i * (one - i)
                 for j in range(H):
-                    f = af[j]
-                    df[j] = gc[j] * cp[j] * f * (one - f)
+                    f = a4[t, b, 1, j]
+                    d4[t, b, 1, j] = dc[b, j] * cs[t, b, j] * f * (one - f)
                 for j in range(H):
-                    i = ai[j]
-                    g = ag[j]
-                    dg[j] = gc[j] * i * (one - g * g)
+                    i = a4[t, b, 0, j]
+                    g = a4[t, b, 2, j]
+                    d4[t, b, 2, j] = dc[b, j] * i * (one - g * g)
                 for j in range(H):
-                    gc[j] = gc[j] * af[j]
+                    dc[b, j] = dc[b, j] * a4[t, b, 1, j]
             else:
                 for j in range(4 * H):
-                    d[j] = 0
+                    dxp[t, b, j] = 0
         if full:
             np.dot(dxp[t], w_hh, dh)
         else:
@@ -259,27 +237,29 @@ def infer(xp, w_hh_t, lengths, hs, c):
     sc[2 * H:3 * H] = 1
     c0[2 * H:3 * H] = 0
     f32 = xp.itemsize == 4
+    r4 = rec.reshape((B, 4, H))  # activated in place, gates indexed (no row views: see forward)
     for t in range(T):
         np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
-            h, hp = hs[t + 1, b], hs[t, b]
             if t < lengths[b]:
-                x, a, cb = xp[t, b], rec[b], c[b]
                 if f32:
                     for j in range(G):
-                        a[j] = c0[j] + sc[j] * _tanh32(sc[j] * (x[j] + a[j]))
+                        rec[b, j] = c0[j] + sc[j] * _tanh32(sc[j] * (xp[t, b, j] + rec[b, j]))
                     for j in range(H):
-                        cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
-                        cb[j] = cj
-                        h[j] = a[3 * H + j] * _tanh32(cj)
+                        cj = r4[b, 1, j] * c[b, j] + r4[b, 0, j] * r4[b, 2, j]
+                        c[b, j] = cj
+                        hs[t + 1, b, j] = r4[b, 3, j] * _tanh32(cj)
                 else:
-                    for j in range(G):
-                        a[j] = x[j] + a[j]
-                    _gates(a, H)
+                    for j in range(2 * H):
+                        rec[b, j] = _sigmoid64(xp[t, b, j] + rec[b, j])
                     for j in range(H):
-                        cj = a[H + j] * cb[j] + a[j] * a[2 * H + j]
-                        cb[j] = cj
-                        h[j] = a[3 * H + j] * _tanh64(cj)
+                        r4[b, 2, j] = _tanh64(xp[t, b, 2 * H + j] + r4[b, 2, j])
+                    for j in range(H):
+                        r4[b, 3, j] = _sigmoid64(xp[t, b, 3 * H + j] + r4[b, 3, j])
+                    for j in range(H):
+                        cj = r4[b, 1, j] * c[b, j] + r4[b, 0, j] * r4[b, 2, j]
+                        c[b, j] = cj
+                        hs[t + 1, b, j] = r4[b, 3, j] * _tanh64(cj)
             else:
                 for j in range(H):
-                    h[j] = hp[j]
+                    hs[t + 1, b, j] = hs[t, b, j]
