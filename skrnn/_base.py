@@ -237,12 +237,17 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
             self._set_history(state.history)
         return state.history
 
+    def _history_attributes(self):
+        if "early_stopping" in self.get_params(deep=False):
+            return HISTORY_ATTRIBUTES
+        return {k: a for k, a in HISTORY_ATTRIBUTES.items() if not a.startswith(("validation", "best_validation"))}
+
     def _history(self):
         """The training record kept between calls, as the loop's History."""
-        return History(**{k: getattr(self, a) for k, a in HISTORY_ATTRIBUTES.items()})
+        return History(**{k: getattr(self, a) for k, a in self._history_attributes().items()})
 
     def _set_history(self, history):
-        for k, a in HISTORY_ATTRIBUTES.items():
+        for k, a in self._history_attributes().items():
             setattr(self, a, getattr(history, k))
 
     def _reset_curves(self):
@@ -329,6 +334,10 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n_samples, n_timesteps, n_features)
+        # Trailing NaN pads shorter sequences, but NaN anywhere else is refused: scikit-learn's
+        # allow_nan means "handles missing values anywhere" (its checks put NaN at random positions),
+        # so the truthful tag is False.
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags

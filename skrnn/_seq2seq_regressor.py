@@ -35,15 +35,42 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
     ----------
     n_features_in_ : int
         Input features per step (or columns of a 2-D ``X``).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+
     n_outputs_ : int
         Output values per step.
+
     max_output_length_ : int
         The longest target sequence seen in fit: the default ``n_steps`` of
         :meth:`predict`.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training sequence pairs seen, counting repeats over epochs.
+
+    loss_ : float
+        Teacher-forced training loss of the last epoch (penalties included).
+
     loss_curve_ : list of float
         Teacher-forced training loss of each epoch.
-    n_iter_ : int
-        Epochs run.
+
+    best_loss_ : float
+        Lowest training loss reached.
+
+    grad_norm_curve_ : list of float
+        Mean global gradient L2 norm (before clipping) in each epoch.
+
+    clip_rate_curve_ : list of float
+        Fraction of the updates of each epoch whose gradient was clipped.
+
+    weights_ : dict of str to ndarray
+        The parameters, the encoder's named ``encoder.*`` and the decoder's
+        ``decoder.*`` in PyTorch's ``state_dict`` layout (see
+        :meth:`get_state_dict`; the encoder's ``head`` is unused).
 
     See Also
     --------

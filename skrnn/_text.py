@@ -164,6 +164,13 @@ each per update)."""),
                  verbose=False, batch_size=16, bptt=32, min_frequency=2):
         store(self, locals())
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True  # a str or a list of str
+        tags.non_deterministic = False
+        return tags
+
     # ------------------------------------------------------------- encoding
     def _encode(self, text, unknown="unk"):
         get = self.vocabulary_.get

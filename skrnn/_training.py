@@ -87,7 +87,7 @@ class SequenceBatches:
     """
 
     def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype):
-        self.X = seqs.X
+        self.seqs = seqs
         self.Xt = seqs.time_major()
         self.lengths = seqs.lengths
         Y = Y.astype(dtype, copy=False)
@@ -112,13 +112,11 @@ class SequenceBatches:
 
     def chunks(self, size=1024):
         """The whole set in order, ``size`` sequences at a time (for evaluation)."""
-        for a in range(0, self.n, size):
-            L = self.lengths[a:a + size]
-            T = int(L.max())
+        for a, (X, L) in zip(range(0, self.n, size), self.seqs.time_major_chunks(size), strict=True):
             Y = self.Yb[a:a + size]
             if self.sequence_output:
-                Y = np.ascontiguousarray(Y[:, :T].transpose(1, 0, 2))
-            yield Batch(np.ascontiguousarray(self.X[a:a + size, :T].transpose(1, 0, 2)), L, Y, self.sw[a:a + size])
+                Y = np.ascontiguousarray(Y[:, : X.shape[0]].transpose(1, 0, 2))
+            yield Batch(X, L, Y, self.sw[a:a + size])
 
 
 def split_validation(n, fraction, rng, stratify=None):

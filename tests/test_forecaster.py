@@ -320,3 +320,20 @@ def test_default_fit_converges_without_warning(airline):
         warnings.simplefilter("error", ConvergenceWarning)
         f = RNNForecaster(random_state=0).fit(airline)
     assert f.n_iter_ < f.max_iter
+
+
+def test_seq2seq_forecaster_exposes_its_weights(airline):
+    f = RNNForecaster(window=24, horizon=6, strategy="seq2seq", **FAST).fit(airline)
+    sd = f.get_state_dict()
+    assert any(k.startswith("encoder.") for k in sd) and any(k.startswith("decoder.") for k in sd)
+    f.set_state_dict(sd)
+    assert set(f.weights_) == set(sd)
+
+
+def test_a_pickle_of_the_earlier_series_layout_fails_clearly(airline):
+    f = RNNForecaster(window=16, **FAST).fit(airline)
+    state = f.__getstate__()
+    del state["_scaling"]  # what a series-face pickle of the earlier layout lacks
+    state.update(_mu=np.zeros(1), _sd=np.ones(1))
+    with pytest.raises(ValueError, match="earlier skrnn.*Refit"):
+        RNNForecaster().__setstate__(state)

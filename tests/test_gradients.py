@@ -6,6 +6,7 @@ import itertools
 import _reference as ref
 import numpy as np
 import pytest
+from conftest import network_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn._nn.network import Network
@@ -33,20 +34,11 @@ GRID_IDS = [grid_id(*g) for g in GRID]
 def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed=0):
     """A tiny float64 problem: ragged lengths, sample weights, dropout masks."""
     rng = np.random.default_rng(seed)
-    cell, _, act = cell_id.partition("-")
-    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh")
-    net = Network(arch, head, sequence_output=sequence_output)
     # Parameters of magnitude in [0.05, 0.8], so no finite difference crosses the kink of |w| (l1 penalty).
-    flat = rng.choice([-1.0, 1.0], size=net.layout.size) * rng.uniform(0.05, 0.8, size=net.layout.size)
-    valid = np.arange(T)[:, None] < LENGTHS[None, :]
-    X = rng.normal(size=(T, B, D)) * valid[:, :, None]
-    out_shape = (T, B, K) if sequence_output else (B, K)
-    if head == "softmax":
-        Y = np.eye(K)[rng.integers(0, K, size=out_shape[:-1])]
-    elif head == "sigmoid":
-        Y = rng.integers(0, 2, size=out_shape).astype(np.float64)
-    else:
-        Y = rng.normal(size=out_shape)
+    arch, net, flat, X, Y, _, sample_weight = network_problem(
+        cell_id, head, num_layers, bidirectional, sequence_output, T=T, B=B, D=D, H=H, K=K, lengths=LENGTHS,
+        rng=rng, flat=lambda r, n: r.choice([-1.0, 1.0], size=n) * r.uniform(0.05, 0.8, size=n))
+    out_shape = Y.shape
     Hd = H * arch.num_directions
     keep = 0.75  # dropout p = 0.25, inverted scaling
     masks = {"head": (rng.random(out_shape[:-1] + (Hd,)) < keep) / keep}
@@ -59,7 +51,7 @@ def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed
         "X": X,
         "Y": Y,
         "masks": masks,
-        "sample_weight": rng.uniform(0.5, 2.0, size=B),
+        "sample_weight": sample_weight,
     }
 
 

@@ -5,10 +5,10 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import network_problem
 from numpy.testing import assert_allclose
 
 from skrnn._nn.heads import activate
-from skrnn._nn.network import Network
 from skrnn._nn.params import Architecture, Layout
 
 torch = pytest.importorskip("torch")
@@ -52,21 +52,10 @@ def load(layout, flat, rec, lin):
 
 
 def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed):
-    rng = np.random.default_rng(seed)
-    cell, _, act = cell_id.partition("-")
-    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh")
-    net = Network(arch, head, sequence_output=sequence_output)
-    flat = rng.uniform(-0.7, 0.7, size=net.layout.size)
-    valid = np.arange(T)[:, None] < LENGTHS[None, :]
-    X = rng.normal(size=(T, B, D)) * valid[:, :, None]
-    out_shape = (T, B, K) if sequence_output else (B, K)
-    if head == "softmax":
-        Y = np.eye(K)[rng.integers(0, K, size=out_shape[:-1])]
-    elif head == "sigmoid":
-        Y = rng.integers(0, 2, size=out_shape).astype(np.float64)
-    else:
-        Y = rng.normal(size=out_shape)
-    return arch, net, flat, X, Y, rng.uniform(0.5, 2.0, size=B), valid
+    arch, net, flat, X, Y, valid, sample_weight = network_problem(
+        cell_id, head, num_layers, bidirectional, sequence_output, T=T, B=B, D=D, H=H, K=K, lengths=LENGTHS,
+        rng=np.random.default_rng(seed), flat=lambda r, n: r.uniform(-0.7, 0.7, size=n))
+    return arch, net, flat, X, Y, sample_weight, valid
 
 
 def torch_objective(arch, head, sequence_output, rec, lin, x, Y, sample_weight, valid, alpha=0.0, state0=None):

@@ -23,16 +23,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseRNN
 from .._compat import _fit_context
-from .._config import single_threaded_blas
 from .._nn.encoder_decoder import EncoderDecoder
 from .._nn.network import Network
 from .._nn.params import Architecture
-from .._nn.rollout import rollout
 from .._parameters import store
 from .._regressor import StandardisedTargetsMixin
-from .._validation import Sequences, check_sequences
+from .._validation import check_sequences
 from . import conformal
-from .series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
+from .series import (
+    Series,
+    attach_future,
+    drop_future,
+    future_index,
+    future_rows,
+    like_training,
+    mase_scale,
+    seasonal_period,
+)
 from .transforms import (
     covariate_windows,
     fit_scaling,
@@ -41,18 +48,8 @@ from .transforms import (
     past_windows,
     to_model,
     training_windows,
-    undifference,
-    unscale,
-    window_inputs,
 )
-
-
-def _drop_future(X, F):
-    """``X`` without the columns named like the future-known covariates ``F`` (a DataFrame may hold both, as
-    :meth:`RNNForecaster.score` expects): they are not also past covariates or targets."""
-    names = getattr(F, "columns", [getattr(F, "name", None)])
-    cols = getattr(X, "columns", [])
-    return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
+from .windows import forecast_windows, network_outputs
 
 
 class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
@@ -158,6 +155,13 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                  verbose=False, warm_start=False):
         store(self, locals())
 
+    def __setstate__(self, state):
+        if state.get("_series") is not None and "_scaling" not in state:
+            raise ValueError("This RNNForecaster was fitted on a series by an earlier skrnn (its series transform "
+                             "was stored in another layout, with targets standardised twice); it cannot be "
+                             "restored. Refit it with this version.")
+        super().__setstate__(state)
+
     # ------------------------------------------------------------ window face
     def _encode_targets(self, y, seqs, sw, first, classes=None):
         if y is not None:
@@ -212,7 +216,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        S = Series(_drop_future(X, future_covariates), target=self.target)
+        S = Series(drop_future(X, future_covariates), target=self.target)
         attach_future(S, future_covariates, "future_covariates")
         return self._fit_series(S)
 
@@ -335,21 +339,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             return EncoderDecoder.from_config(self._config)
         return Network(self._arch, "identity")
 
-    def _predict_seqs(self, seqs, batch=1024, params=None):
-        model = self._model()
-        if not isinstance(model, EncoderDecoder):
-            return super()._predict_seqs(seqs, batch, params)
-        params = self._flat if params is None else params
-        with single_threaded_blas():
-            return np.concatenate([model.predict(params, Xb, L, model.n_steps)[:, :, 0].T
-                                   for Xb, L in seqs.time_major_chunks(batch, params.dtype)])
-
     def _score_seqs(self, seqs, Y, sw, params):
         if getattr(self, "_series", None) is None:
             return super()._score_seqs(seqs, Y, sw, params)
         if self._config is not None:
             Y = Y[..., 0]  # packed for the encoder-decoder: the values, then the valid-step flag
-        return float(r2_score(Y, self._predict_seqs(seqs, params=params), sample_weight=sw))
+        return float(r2_score(Y, network_outputs(self._model(), params, seqs.X), sample_weight=sw))
 
     def _check_series_mode(self):
         check_is_fitted(self)
@@ -357,50 +352,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
                              "and series scoring need the series face, fit(y).")
 
-    def _network_outputs(self, X):
-        """Network outputs ``(n, n_outputs)`` for transformed windows ``X`` ``(n, T[, D])`` (made here, valid)."""
-        X = np.atleast_3d(np.asarray(X, dtype=self._flat.dtype))
-        return self._predict_seqs(Sequences(X, np.full(len(X), X.shape[1], dtype=np.int64), "3d"))
-
     def _forecast_windows(self, U, sid, steps, C=None, P=None):
-        """Forecasts ``(n, steps)`` in model space from model-space windows ``U`` ``(n, window)`` of series
-        ``sid`` (and future-known covariates ``C`` ``(n, window + steps, n_future)`` from
-        :func:`~skrnn._forecasting.transforms.covariate_windows`, past covariates ``P`` ``(n, window, n_past)``
-        from :func:`~skrnn._forecasting.transforms.past_windows`)."""
-        U = np.array(U, dtype=np.float64)
-        W, sc = self.window, self._scaling
-        if self.strategy == "recursive":
-            Z = self._rollout_differences(U, sid, steps, C, P)
-            return undifference(U, unscale(Z, sid, sc), sc.lag)[:, W:]
-        if P is not None and steps > self.horizon:
-            raise ValueError(f"With past covariates, strategy={self.strategy!r} forecasts at most horizon="
-                             f"{self.horizon} steps (the covariates after the origin are unknown); got {steps}. "
-                             "Use strategy='recursive', which forecasts the covariates too, or a longer horizon.")
-        Pz = None if P is None else P[:, sc.lag:]
-        while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
-            Z = self._network_outputs(window_inputs(U[:, -W:], sid, sc, None, Pz))
-            U = undifference(U, unscale(Z.reshape(len(U), -1), sid, sc), sc.lag)
-        return U[:, W:W + steps]
-
-    def _rollout_differences(self, U, sid, steps, C, P=None):
-        """Recursive strategy: the one-step network stepped by :func:`~skrnn._nn.rollout.rollout` over windows
-        of its input length, each predicted (scaled) difference -- and, with past covariates, their predicted
-        next values -- fed back as the next input; returns the scaled differences ``(n, steps)``."""
-        sc, W = self._scaling, self.window
-        lag = sc.lag
-        n_read = W - lag  # the network reads n_read differences
-        dtype = self._flat.dtype
-        Z0 = window_inputs(U, sid, sc, None if C is None else C[:, lag + 1:W + 1], None if P is None else P[:, lag:])
-        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (n_read, n, D)
-
-        def feedback(k, z):  # the difference (and past covariates) at position W + k, future covariates of W + k + 1
-            if C is None:
-                return z
-            return np.concatenate([z, (C[:, min(W + k + 1, C.shape[1] - 1)] - sc.future_mu) / sc.future_sd], axis=1)
-
-        _, fed, _ = rollout(self._model(), self._flat, prompt, np.full(len(U), n_read), steps, feedback,
-                            window=n_read)
-        return fed[:, :, 0].T.astype(np.float64)
+        """Model-space forecasts ``(n, steps)`` from model-space windows (see :func:`.windows.forecast_windows`)."""
+        return forecast_windows(self._model(), self._flat, self._scaling, self.strategy, self.window, self.horizon,
+                                U, sid, steps, C, P)
 
     # -------------------------------------------------------------- intervals
     def _half_widths(self, level, steps):
@@ -544,7 +499,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else self._like_training(y, future_covariates)
+        S = self._series if y is None else like_training(self._series, y, future_covariates, self.target)
         if len(S.values) != self.n_series_:
             raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
         steps = self.horizon if steps is None else steps
@@ -583,18 +538,6 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                     row["upper"] = from_model(fc[j] + half, self.log)
                 rows.append(pd.DataFrame(row))
         return pd.concat(rows, ignore_index=True)
-
-    def _like_training(self, y, future_covariates):
-        """``y`` (and its future-known covariates) validated, with the training series' covariate columns."""
-        train = self._series
-        if train.fcov is None and future_covariates is not None:
-            raise ValueError("future_covariates was given, but the model was fitted without them.")
-        S = attach_future(Series(_drop_future(y, future_covariates), target=self.target), future_covariates,
-                          "future_covariates", train.fcov_names)
-        if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
-            raise ValueError(f"y must hold the past covariate columns of the training series "
-                             f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")
-        return S
 
     # ---------------------------------------------------------------- scoring
     def score(self, X, y=None, sample_weight=None):

@@ -240,3 +240,24 @@ def future_rows(S, X_future, steps, window):
         raise ValueError(f"X_future must hold finite values of the {len(names)} future-known covariates for at "
                          f"least {steps} steps; got shape {F.shape}.")
     return np.concatenate([S.fcov[-window:], F[:steps]])[None]
+
+
+def drop_future(X, F):
+    """``X`` without the columns named like the future-known covariates ``F`` (a DataFrame may hold both, as
+    :meth:`RNNForecaster.score` expects): they are not also past covariates or targets."""
+    names = getattr(F, "columns", [getattr(F, "name", None)])
+    cols = getattr(X, "columns", [])
+    return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
+
+
+def like_training(train, y, future_covariates, target):
+    """``y`` (and its future-known covariates) validated like the training series ``train``, with its covariate
+    columns."""
+    if train.fcov is None and future_covariates is not None:
+        raise ValueError("future_covariates was given, but the model was fitted without them.")
+    S = attach_future(Series(drop_future(y, future_covariates), target=target), future_covariates,
+                      "future_covariates", train.fcov_names)
+    if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
+        raise ValueError(f"y must hold the past covariate columns of the training series "
+                         f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")
+    return S
