@@ -55,6 +55,9 @@ n_features_in_ : int
     clip_rate_curve_ : list of float
         Fraction of the updates of each epoch whose gradient was clipped.
 
+    learning_rate_curve_ : list of float
+        Learning rate of each epoch (see ``learning_rate_schedule``).
+
     weights_ : dict of str to ndarray
         The parameters in PyTorch's ``state_dict`` layout (see
         :meth:`get_state_dict`)."""

@@ -71,7 +71,16 @@ rest of its sequence."""),
     "solver": Param("{'adam', 'sgd'}", [StrOptions({"adam", "sgd"})], """\
 Optimiser. ``'sgd'`` uses ``momentum`` and ``nesterovs_momentum``."""),
     "learning_rate_init": Param("float", [_positive], """\
-Step size."""),
+Step size (of the first epoch, when a schedule changes it)."""),
+    "learning_rate_schedule": Param("{'constant', 'plateau', 'step', 'cosine'} or schedule",
+                                    [StrOptions({"constant", "plateau", "step", "cosine"}), callable], """\
+How the step size changes from epoch to epoch (see :mod:`skrnn.schedules`):
+``'plateau'`` halves it when the monitored loss has not improved for half of
+``n_iter_no_change`` epochs (so it drops before training stops),
+``'step'`` halves it every quarter of ``max_iter``, ``'cosine'`` anneals it
+to 1% over ``max_iter``; or a schedule object such as
+``skrnn.schedules.ReduceOnPlateau(factor=0.2)``. ``learning_rate_curve_``
+records the rate of each epoch."""),
     "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Sequences per minibatch. ``'auto'`` is ``min(64, n_samples)``."""),
     "max_iter": Param("int", [_positive_int], """\

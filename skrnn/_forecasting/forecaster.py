@@ -41,15 +41,13 @@ from .series import (
     seasonal_period,
 )
 from .transforms import (
-    covariate_windows,
     fit_scaling,
     from_model,
     local_scale,
-    past_windows,
     to_model,
     training_windows,
 )
-from .windows import forecast_windows, network_outputs
+from .windows import forecast_from_origins, forecast_windows, network_outputs
 
 
 class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
@@ -149,10 +147,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                  seasonal_period="auto", target=None, calibration_size="auto", cell="gru", activation="tanh",
                  hidden_size=32, num_layers=1, bidirectional=False, initializer="xavier_uniform",
                  recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.005,
-                 batch_size="auto", max_iter=400, tol=3e-4, n_iter_no_change=20, early_stopping=False,
-                 validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None,
-                 verbose=False, warm_start=False):
+                 learning_rate_schedule="constant", batch_size="auto", max_iter=400, tol=3e-4, n_iter_no_change=20,
+                 early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
+                 clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
+                 random_state=None, verbose=False, warm_start=False):
         store(self, locals())
 
     def __setstate__(self, state):
@@ -218,7 +216,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
         S = Series(drop_future(X, future_covariates), target=self.target)
         attach_future(S, future_covariates, "future_covariates")
-        return self._fit_series(S)
+        return self._fit_series(S, callback_data=(X, None, None))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -278,7 +276,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     def _lag(self):
         return {"none": 0, "first": 1, "seasonal": self.seasonal_period_}[self.differencing]
 
-    def _fit_series(self, S):
+    def _fit_series(self, S, callback_data=(None, None, None)):
         kinds = {(k, str(f)) for k, f in S.freq}
         if len(kinds) > 1:
             raise ValueError(f"The series have different index kinds or frequencies {sorted(kinds)}.")
@@ -305,12 +303,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._scaling = fit_scaling(U, lag, self.log, past, future)
         X, Y = training_windows(U, W, H, self._scaling, past, future, forecast_past=self.strategy == "recursive")
         self._series = S
-        self._fit_network(X, Y)
+        self._fit_network(X, Y, callback_data)
         self.n_series_ = len(U)
         self._calibration = None
         return self
 
-    def _fit_network(self, X, Y):
+    def _fit_network(self, X, Y, callback_data=(None, None, None)):
         """Train a new network on the transformed windows ``X`` and their (already scaled) targets ``Y``."""
         seqs = check_sequences(self, X, reset=True)
         if self.strategy == "seq2seq":
@@ -332,12 +330,16 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._reset_curves()
         self._optimizer = None
         self.n_outputs_ = Y.shape[1]
-        self._train(model, seqs, targets, np.ones(seqs.n_samples, dtype=seqs.X.dtype), False)
+        self._train(model, seqs, targets, np.ones(seqs.n_samples, dtype=seqs.X.dtype), False,
+                    callback_data=callback_data)
 
     def _model(self):
         if getattr(self, "_config", None) is not None:
             return EncoderDecoder.from_config(self._config)
         return Network(self._arch, "identity")
+
+    def _reconstruction(self, params, history):
+        return {**super()._reconstruction(params, history), "_calibration": None}
 
     def _score_seqs(self, seqs, Y, sw, params):
         if getattr(self, "_series", None) is None:
@@ -376,18 +378,14 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                              f"observations to be at least window + {H} long; the shortest series has {n}. "
                              "Use a smaller calibration_size or window.")
         model = clone(self)
+        model.__dict__.pop("_skl_callbacks", None)  # the calibration refit is not the user's fit
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model._fit_series(S.cut(size))
         U = [to_model(v, self.log) for v in S.values]
-        past = S.covariates()
-
-        def forecast(sid, origins, steps):
-            wins = np.stack([U[sid][t - W + 1:t + 1] for t in origins])
-            C, _ = covariate_windows(S.fcov, origins, W, steps)
-            return model._forecast_windows(wins, np.full(len(origins), sid), steps, C, past_windows(past, origins, W))
-
-        return conformal.calibration_errors(forecast, U, size, W, K)
+        return conformal.calibration_errors(
+            lambda sid, origins, k: forecast_from_origins(model._forecast_windows, S, U[sid], sid, origins, W, k)[0],
+            U, size, W, K)
 
     # -------------------------------------------------------------- forecasts
     def forecast(self, steps=None, interval=None, X_future=None):
@@ -519,11 +517,8 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                 raise ValueError(f"start gives origin position {t0}; origins must lie in [window - 1 = {W - 1}, "
                                  f"{len(v) - 1}] so that a full window precedes them.")
             origins = np.arange(t0, len(v), stride)
-            u = to_model(v, self.log)
-            wins = np.stack([u[t - W + 1:t + 1] for t in origins])
-            C, known = covariate_windows(S.fcov, origins, W, steps)
-            P = past_windows(S.covariates(), origins, W)
-            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C, P)
+            fc, wins, known = forecast_from_origins(self._forecast_windows, S, to_model(v, self.log), sid, origins, W,
+                                                    steps)
             fc[~known] = np.nan  # covariates unknown there
             kind, freq = S.freq[sid]
             labels = index.append(future_index(kind, freq, index[-1], steps))

@@ -15,7 +15,7 @@ from .._config import single_threaded_blas
 from .._nn.encoder_decoder import EncoderDecoder
 from .._nn.rollout import rollout
 from .._validation import Sequences
-from .transforms import undifference, unscale, window_inputs
+from .transforms import covariate_windows, past_windows, undifference, unscale, window_inputs
 
 
 def network_outputs(model, params, X, batch=1024):
@@ -66,3 +66,14 @@ def rollout_differences(model, params, sc, window, U, sid, steps, C, P=None):
     with single_threaded_blas():
         _, fed, _ = rollout(model, params, prompt, np.full(len(U), n_read), steps, feedback, window=n_read)
     return fed[:, :, 0].T.astype(np.float64)
+
+
+def forecast_from_origins(forecast, S, u, sid, origins, window, steps):
+    """Forecasts ``(n, steps)`` of series ``sid`` of :class:`~skrnn._forecasting.series.Series` ``S`` (model
+    space ``u``) from each origin (the position of the last observation read), by ``forecast`` (a
+    :func:`forecast_windows` bound to a fitted model); also the windows read and the mask of forecasts whose
+    future-known covariates exist."""
+    wins = np.stack([u[t - window + 1:t + 1] for t in origins])
+    C, known = covariate_windows(S.fcov, origins, window, steps)
+    fc = forecast(wins, np.full(len(origins), sid), steps, C, past_windows(S.covariates(), origins, window))
+    return fc, wins, known

@@ -294,6 +294,10 @@ class Network:
     def to_state_dict(self, flat):
         return self.layout.to_state_dict(flat)
 
+    def tensor_slices(self):
+        """``{name: (start, stop)}`` of each named tensor in the flat buffer."""
+        return {k: (a, b) for k, (a, b, _) in self.layout.slices.items()}
+
     def from_state_dict(self, state_dict, dtype):
         return self.layout.from_state_dict(state_dict, dtype)
 
