@@ -169,6 +169,14 @@ in the window only, so forecasts stop at ``horizon`` steps. ``None``: every
 column is a target. Covariates known in advance (calendar effects, prices,
 holidays) are passed separately: ``fit(y, future_covariates=...)`` and
 ``forecast(X_future=...)``."""),
+    "id_col": Param("str", [str], """\
+Series face with a long-format panel (one row per series and time, as
+statsforecast and neuralforecast take it): the column naming each series.
+Several series fit one global model; :meth:`forecast` returns the same long
+format (``id_col``, ``time_col``, ``forecast`` and ``lower``/``upper``)."""),
+    "time_col": Param("str", [str], """\
+Long-format panel: the column of time stamps (dates, periods or integers,
+regular within each series)."""),
     "calibration_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Length of the final block of the training series held out to calibrate
 prediction intervals (the model is refitted without it, on demand, the first

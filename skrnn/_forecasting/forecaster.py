@@ -34,6 +34,7 @@ from .series import (
     Series,
     attach_future,
     drop_future,
+    format_forecasts,
     future_index,
     future_rows,
     like_training,
@@ -144,13 +145,13 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     """
 
     def __init__(self, *, window=18, horizon=1, strategy="recursive", log=False, differencing="first",
-                 seasonal_period="auto", target=None, calibration_size="auto", cell="gru", activation="tanh",
-                 hidden_size=32, num_layers=1, bidirectional=False, initializer="xavier_uniform",
-                 recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.005,
-                 learning_rate_schedule="constant", batch_size="auto", max_iter=400, tol=3e-4, n_iter_no_change=20,
-                 early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
-                 clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
-                 random_state=None, verbose=False, warm_start=False):
+                 seasonal_period="auto", target=None, id_col="unique_id", time_col="ds", calibration_size="auto",
+                 cell="gru", activation="tanh", hidden_size=32, num_layers=1, bidirectional=False,
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, solver="adam",
+                 learning_rate_init=0.005, learning_rate_schedule="constant", batch_size="auto", max_iter=400, tol=3e-4,
+                 n_iter_no_change=20, early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0,
+                 clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9,
+                 nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False):
         store(self, locals())
 
     def __setstate__(self, state):
@@ -214,7 +215,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        S = Series(drop_future(X, future_covariates), target=self.target)
+        S = Series(drop_future(X, future_covariates), target=self.target, id_col=self.id_col, time_col=self.time_col)
         attach_future(S, future_covariates, "future_covariates")
         return self._fit_series(S, callback_data=(X, None, None))
 
@@ -441,11 +442,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                 half = q * local_scale(U[sid:sid + 1])
                 outs.append(pd.DataFrame({"forecast": mean, "lower": from_model(fc[sid] - half, self.log),
                                           "upper": from_model(fc[sid] + half, self.log)}, index=idx))
-        if S.kind_in == "list":
-            return outs
-        if S.kind_in == "frame":
-            return pd.concat(outs if q is None else dict(zip(S.names, outs, strict=True)), axis=1)
-        return outs[0]
+        return format_forecasts(S, outs)
 
     def _last_past(self, n):
         """Past covariates of the training series' last window, repeated ``(n, window, n_past)``, or None."""
@@ -489,7 +486,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             With future-known covariates, forecasts of times past the end of
             ``y`` are NaN (their covariates are unknown).
             One row per (series, origin, step) with columns ``series``
-            (position), ``origin`` (label of the last observation used),
+            (position; the id for a panel or a dict), ``origin`` (label of the last observation used),
             ``step`` (1-based), ``time`` (label forecast), ``actual`` (NaN past
             the end of ``y``), ``forecast`` and optionally ``lower``,
             ``upper``.
@@ -497,15 +494,15 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else like_training(self._series, y, future_covariates, self.target)
-        if len(S.values) != self.n_series_:
-            raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
+        S = self._series if y is None else like_training(self._series, y, future_covariates, self.target,
+                                                         self.id_col, self.time_col)
+        order = self._series.positions_of(S)
         steps = self.horizon if steps is None else steps
         q = None if interval is None else self._half_widths(interval, steps)
         W = self.window
         rows = []
-        for sid, v in enumerate(S.values):
-            index = S.index[sid]
+        for pos_in_y, (sid, v) in enumerate(zip(order, S.values, strict=True)):
+            index = S.index[pos_in_y]
             n_train = len(self._series.values[sid])
             if start is None:
                 t0 = n_train - 1 if len(v) > n_train else W - 1
@@ -520,12 +517,13 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             fc, wins, known = forecast_from_origins(self._forecast_windows, S, to_model(v, self.log), sid, origins, W,
                                                     steps)
             fc[~known] = np.nan  # covariates unknown there
-            kind, freq = S.freq[sid]
+            kind, freq = S.freq[pos_in_y]
             labels = index.append(future_index(kind, freq, index[-1], steps))
+            series = S.names[pos_in_y] if S.panel_columns or S.kind_in == "dict" else sid
             for j, t in enumerate(origins):
                 pos = t + 1 + np.arange(steps)
                 actual = np.where(pos < len(v), v[np.minimum(pos, len(v) - 1)], np.nan)
-                row = {"series": sid, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
+                row = {"series": series, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
                        "actual": actual, "forecast": from_model(fc[j], self.log)}
                 if q is not None:
                     half = q * local_scale(wins[j:j + 1])
@@ -572,20 +570,19 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             X_future, X = X[S.fcov_names], X.drop(columns=S.fcov_names)
             if self.target is None and X.shape[1] == 1:
                 X = X.iloc[:, 0] if S.kind_in == "one" else X
-        T = Series(X, name="the scored block", target=self.target)
-        if len(T.values) != len(S.values):
-            raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
+        T = Series(X, name="the scored block", target=self.target, id_col=self.id_col, time_col=self.time_col)
+        order = S.positions_of(T)
         steps = max(len(v) for v in T.values)
         W = self.window
         U = np.stack([to_model(v[-W:], self.log) for v in S.values])
         C = None if X_future is None else np.repeat(self._future_covariates(X_future, steps), len(U), 0)
         fc = from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))), self.log)
         errs = []
-        for sid, v in enumerate(T.values):
+        for j, (sid, v) in enumerate(zip(order, T.values, strict=True)):
             kind, freq = S.freq[sid]
             expected = future_index(kind, freq, S.index[sid][-1], 1)[0]
-            got = T.index[sid][0] if len(T.index[sid]) else expected
-            if T.labelled[sid] and S.labelled[sid] and got != expected:
+            got = T.index[j][0] if len(T.index[j]) else expected
+            if T.labelled[j] and S.labelled[sid] and got != expected:
                 raise ValueError(
                     f"score(X) forecasts the block after the training series, so X must start at {expected!r}; "
                     f"it starts at {got!r}. Score the block that immediately follows the data passed to fit."
