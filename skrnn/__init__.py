@@ -4,6 +4,7 @@ from . import datasets
 from ._classifier import RNNClassifier
 from ._forecasting.forecaster import RNNForecaster
 from ._persistence import load
+from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
 from ._seq2seq_regressor import RNNSeq2SeqRegressor
 from ._text import RNNTextGenerator
@@ -15,6 +16,7 @@ __all__ = [
     "RNNRegressor",
     "RNNSeq2SeqRegressor",
     "RNNTextGenerator",
+    "SequenceScaler",
     "datasets",
     "load",
     "__version__",

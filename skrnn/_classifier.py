@@ -8,11 +8,12 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._base import BaseRNN
 from ._compat import _fit_context
+from ._embedding import SequenceEmbeddingMixin
 from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
 
 
-class RNNClassifier(ClassifierMixin, BaseRNN):
+class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
     """Recurrent neural network classifier (Elman RNN, LSTM or GRU).
 
     Reads each sequence step by step and classifies it from the final hidden
@@ -66,6 +67,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
+                 pooling="last", patch_size=1, scale_input=False,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
                  return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
                  tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,

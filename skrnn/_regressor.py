@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._base import BaseRNN
 from ._compat import _fit_context
+from ._embedding import SequenceEmbeddingMixin
 from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
 
@@ -66,7 +67,7 @@ class StandardisedTargetsMixin:
             Y, Z, sw = Y[mask], Z[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
         return float(r2_score(Y * self._y_scale, Z * self._y_scale, sample_weight=sw))
 
-class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
+class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMixin, BaseRNN):
     """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
 
     Reads each sequence step by step and predicts one or several real values
@@ -110,6 +111,7 @@ class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
+                 pooling="last", patch_size=1, scale_input=False,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
                  return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
                  tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,
