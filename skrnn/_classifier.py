@@ -16,8 +16,11 @@ from ._steps import check_step_targets, split_steps, step_mask
 class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
     """Recurrent neural network classifier (Elman RNN, LSTM or GRU).
 
-    Reads each sequence step by step and classifies it from the final hidden
-    state (both directions' final states when ``bidirectional``). Binary and
+    Reads each sequence step by step (or patch by patch, ``patch_size``) and
+    classifies it from a summary of the top layer's hidden states
+    (``pooling``: the final state by default, or the attention, mean or max
+    pooling of every step; both directions when ``bidirectional``), which
+    :meth:`transform` also returns. Binary and
     multiclass targets use a softmax head with cross-entropy; a 2-D indicator
     ``y`` (multilabel) uses a sigmoid per label with binary cross-entropy.
     Trained by exact backpropagation through time in a Numba-compiled core.
@@ -67,7 +70,7 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
-                 pooling="last", patch_size=1, scale_input=False,
+                 pooling="last", patch_size="auto", scale_input=True,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
                  return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
                  tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,

@@ -67,8 +67,9 @@ Read this many consecutive time steps as one recurrent step of
 patch is completed with zeros, so ragged sequences keep their own lengths).
 Long sequences then run in far fewer recurrent steps: faster, and with
 shorter paths for the gradient. ``'auto'`` picks the smallest patch that
-reads the longest training sequence in at most 64 steps (1 for sequences of
-up to 64 steps, 23 for length 1460); the fitted value is ``patch_size_``.
+reads the longest training sequence in at most 32 steps (1 for sequences of
+up to 32 steps, 5 for length 150, 46 for length 1460); the fitted value is
+``patch_size_``.
 Must be 1 (or ``'auto'``) with ``return_sequences=True``."""),
     "scale_input": Param("bool", ["boolean"], """\
 Standardise each input feature with its mean and standard deviation over

@@ -21,7 +21,7 @@ from ._compat import _check_sample_weight, _fit_context
 from ._validation import Sequences, check_sequences
 
 # patch_size='auto' aims at this many recurrent steps for the longest training sequence
-AUTO_PATCH_STEPS = 64
+AUTO_PATCH_STEPS = 32
 
 
 def valid_mask(seqs):
@@ -56,7 +56,7 @@ def standardise(seqs, mean, scale, inverse=False):
 
 def auto_patch_size(n_timesteps, target=AUTO_PATCH_STEPS):
     """``patch_size='auto'``: the smallest patch that reads ``n_timesteps`` steps in at most ``target``
-    recurrent steps (1 for short sequences; 23 for a length-1460 series, i.e. 64 steps)."""
+    recurrent steps (1 for short sequences; 46 for a length-1460 series, i.e. 32 steps)."""
     return max(1, math.ceil(n_timesteps / target))
 
 

@@ -70,8 +70,9 @@ class StandardisedTargetsMixin:
 class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMixin, BaseRNN):
     """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
 
-    Reads each sequence step by step and predicts one or several real values
-    from the final hidden state with a linear (identity) head, trained on half
+    Reads each sequence step by step (or patch by patch) and predicts one or
+    several real values from the pooled top-layer state (``pooling``) with a
+    linear (identity) head, trained on half
     the mean squared error. Targets are standardised internally (weighted mean
     and standard deviation of the first fit) and predictions are mapped back,
     so no target scaling is needed.
@@ -111,7 +112,7 @@ class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMi
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
-                 pooling="last", patch_size=1, scale_input=False,
+                 pooling="last", patch_size="auto", scale_input=True,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
                  return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
                  tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,

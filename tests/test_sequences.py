@@ -162,7 +162,7 @@ def test_patch_reads_consecutive_steps_and_respects_ragged_lengths():
     assert_array_equal(p.X[0, 2], np.r_[X[0, 4], 0, 0])  # the short last patch is completed with zeros
     assert_array_equal(p.X[1, 1], np.r_[X[1, 2], 0, 0])
     assert patch(seqs, 1) is seqs
-    assert [auto_patch_size(T) for T in (8, 64, 65, 150, 251, 427, 1460)] == [1, 1, 2, 3, 4, 7, 23]
+    assert [auto_patch_size(T) for T in (8, 32, 33, 150, 251, 427, 1460)] == [1, 1, 2, 5, 8, 14, 46]
 
 
 def test_patched_ragged_list_equals_nan_padded_array():
@@ -178,9 +178,9 @@ def test_auto_patch_size_follows_the_training_length_and_stays_fixed():
     rng = np.random.default_rng(9)
     X, y = rng.normal(size=(10, 300)), np.arange(10) % 2
     clf = RNNClassifier(patch_size="auto", **SMALL).fit(X, y)
-    assert clf.patch_size_ == 5
+    assert clf.patch_size_ == 10
     clf.set_params(warm_start=True).fit(X, y)
-    assert clf.patch_size_ == 5
+    assert clf.patch_size_ == 10
     with pytest.raises(ValueError, match="patch_size changed"):
         clf.set_params(patch_size=2).fit(X, y)
 
