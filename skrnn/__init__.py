@@ -5,6 +5,7 @@ from ._classifier import RNNClassifier
 from ._forecasting.forecaster import RNNForecaster
 from ._legacy import install as _install_legacy_module_paths
 from ._persistence import load
+from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
 from ._seq2seq_regressor import RNNSeq2SeqRegressor
 from ._text import RNNTextGenerator
@@ -18,6 +19,7 @@ __all__ = [
     "RNNRegressor",
     "RNNSeq2SeqRegressor",
     "RNNTextGenerator",
+    "SequenceScaler",
     "datasets",
     "load",
     "__version__",

@@ -30,6 +30,7 @@ from ._nn.network import Network
 from ._nn.params import Architecture
 from ._nn.schedules import as_schedule
 from ._parameters import parameter_constraints
+from ._preprocessing import check_input_settings, fit_input, prepare_input
 from ._training import (
     History,
     SequenceBatches,
@@ -180,10 +181,15 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
+        if first:  # input scaling statistics and patch size (skrnn._preprocessing), fixed like the architecture
+            fit_input(self, seqs, sw, self._sequence_output)
+        else:
+            check_input_settings(self)
+        seqs = prepare_input(self, seqs)
         arch = Architecture(
             cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
             n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
-            activation=self.activation,
+            activation=self.activation, pooling="last" if steps else getattr(self, "pooling", "last"),
         )
         if not first and arch != self._arch:
             changed = [k for k in vars(arch) if getattr(arch, k) != getattr(self._arch, k)]
@@ -204,7 +210,7 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         stratify = Y.argmax(-1) if self._head == "softmax" and not self._sequence_output else None
         held_out = None
         if X_val is not None:
-            vseqs = check_sequences(self, X_val, reset=False, where="X_val")
+            vseqs = prepare_input(self, check_sequences(self, X_val, reset=False, where="X_val"))
             vseqs.X = vseqs.X.astype(self._flat.dtype, copy=False)
             vsw = np.ones(vseqs.n_samples, dtype=vseqs.X.dtype)
             if not self._sequence_output:
@@ -309,7 +315,7 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         """Head outputs on the model's internal scale, and the validated input."""
         check_is_fitted(self)
         seqs = check_sequences(self, X, reset=False)
-        return self._predict_seqs(seqs, batch), seqs
+        return self._predict_seqs(prepare_input(self, seqs), batch), seqs
 
     def _predict_seqs(self, seqs, batch=1024, params=None):
         params = self._flat if params is None else params

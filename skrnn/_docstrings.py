@@ -12,6 +12,11 @@ from ._parameters import init_parameters, param
 X_SEQUENCES = ("array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), "
                "or list of arrays")
 
+INPUT_ATTRIBUTES = """\
+patch_size_ : int
+        Consecutive time steps read as one recurrent step (the resolved
+        ``patch_size``)."""
+
 FITTED_ATTRIBUTES = """\
 n_features_in_ : int
         Features per time step for 3-D or list input; number of columns
@@ -78,4 +83,7 @@ def fill(doc, cls=None, overrides=None):
     """Substitute the shared fragments (and, given ``cls``, its Parameters section) into ``doc``."""
     if cls is not None:
         doc = doc.replace("{parameters}", parameters_section(cls, overrides))
-    return doc.replace("{fitted_attributes}", FITTED_ATTRIBUTES).replace("{sequences}", X_SEQUENCES)
+    for key, text in (("{fitted_attributes}", FITTED_ATTRIBUTES), ("{input_attributes}", INPUT_ATTRIBUTES),
+                      ("{sequences}", X_SEQUENCES)):
+        doc = doc.replace(key, text)
+    return doc

@@ -52,6 +52,35 @@ the output head. ``'uniform'`` is PyTorch's default
 at zero, except the LSTM forget gate (1.0)."""),
     "recurrent_initializer": Param(_initializers, [StrOptions(set(INITIALIZERS))], """\
 Initialiser of each ``H x H`` gate block of the hidden-to-hidden weights."""),
+    "pooling": Param("{'last', 'mean', 'max', 'attention'}", [StrOptions({"last", "mean", "max", "attention"})], """\
+How a sequence is summarised for the head (and by :meth:`transform`):
+``'last'`` is the top layer's final state (both directions' when
+``bidirectional``); ``'mean'`` and ``'max'`` pool the top layer's hidden
+states over each sequence's own valid steps (padding never counts); and
+``'attention'`` weights them by a softmax of a learned score ``w . h_t``
+(``attention.weight`` in the state dict; it starts at zero, i.e. as mean
+pooling). Pooled readouts let every step reach the head directly, which
+matters for long sequences. Ignored with ``return_sequences=True``."""),
+    "patch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Read this many consecutive time steps as one recurrent step of
+``patch_size * n_features`` inputs (non-overlapping patches; a shorter last
+patch is completed with zeros, so ragged sequences keep their own lengths).
+Long sequences then run in far fewer recurrent steps: faster, and with
+shorter paths for the gradient. ``'auto'`` picks the smallest patch that
+reads the longest training sequence in at most 32 steps (1 for sequences of
+up to 32 steps, 5 for length 150, 46 for length 1460); the fitted value is
+``patch_size_``.
+Must be 1 (or ``'auto'``) with ``return_sequences=True``."""),
+    "scale_input": Param("bool", ["boolean"], """\
+Standardise each input feature with its mean and standard deviation over
+every valid step of the first fit's training sequences (weighted by
+``sample_weight``; padding ignored), as :class:`SequenceScaler` does. With
+a 2-D ``X`` of univariate sequences this is one mean and one scale for all
+time steps, not one per column as :class:`~sklearn.preprocessing.StandardScaler`
+computes. Input you have already standardised passes through nearly
+unchanged; set ``False`` to feed values as they are (the weights exported
+by :meth:`get_state_dict` then apply to raw input). ``partial_fit`` keeps
+the first call's statistics, so make that chunk representative."""),
     "dropout": Param("float", [_unit], """\
 Inverted dropout probability on the inputs of layers 2..num_layers (as
 PyTorch's ``dropout``) and on the features fed to the output head. Applied

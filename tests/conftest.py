@@ -29,12 +29,13 @@ LAYOUTS = pytest.mark.parametrize("layout", [fortran, strided, readonly_memmap],
 
 # ------------------------------------------------------ a tiny network problem
 def network_problem(cell_id, head, num_layers, bidirectional, sequence_output, *, T, B, D, H, K, lengths, rng,
-                    flat):
+                    flat, pooling="last"):
     """Network, time-major ``X`` (zeros at padded steps), targets ``Y`` for ``head``, the valid-step mask and
     sample weights in [0.5, 2]; ``cell_id`` is ``'lstm'``, ``'gru'``, ``'rnn-tanh'`` or ``'rnn-relu'``;
     ``flat(rng, size)`` draws the parameters."""
     cell, _, act = cell_id.partition("-")
-    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh")
+    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh",
+                        pooling=pooling)
     net = Network(arch, head, sequence_output=sequence_output)
     params = flat(rng, net.layout.size)
     valid = np.arange(T)[:, None] < lengths[None, :]

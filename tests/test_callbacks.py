@@ -231,8 +231,9 @@ def test_reduce_on_plateau_halves_the_rate_before_training_stops():
     assert len(drops) >= 1 and clf.n_iter_ < 500
     assert_allclose(rates[drops] / rates[drops - 1], 0.5)
     loss = np.array(clf.loss_curve_)
-    d = drops[0]  # before the first drop, 3 (= n_iter_no_change // 2) epochs without improving on the best
-    assert loss[d - 3:d].min() > loss[:d - 3].min() - clf.tol
+    d = drops[0]  # before the first drop, 3 (= n_iter_no_change // 2) epochs that did not beat the best by tol
+    assert all(loss[i] > loss[:i].min() - clf.tol for i in range(d - 3, d))
+    assert not all(loss[i] > loss[:i].min() - clf.tol for i in range(d - 4, d - 1))  # ... and not a fourth
     tiny = RNNClassifier(learning_rate_schedule=ReduceOnPlateau(factor=0.1, patience=1, min_lr=0.5), max_iter=60,
                          learning_rate_init=0.05, **SMALL).fit(X, y)
     assert min(tiny.learning_rate_curve_) == pytest.approx(0.025)  # never below min_lr * learning_rate_init

@@ -71,6 +71,8 @@ def _fitted(cls):
     small = {"hidden_size": 4, "max_iter": 3, "random_state": 0}
     if cls is skrnn.RNNTextGenerator:
         return cls(**small).fit("abc abd abe " * 10)
+    if cls is skrnn.SequenceScaler:
+        return cls().fit(rng.normal(size=(30, 5)))
     if cls is skrnn.RNNForecaster:
         return cls(window=16, **small).fit(load_airline())
     X = rng.normal(size=(30, 5))

@@ -25,9 +25,10 @@ class Constant:
 
 class ReduceOnPlateau:
     """Multiply the learning rate by ``factor`` when the monitored loss (the
-    validation loss with held-out data, else the training loss) has not improved
-    by more than ``tol`` for ``patience`` epochs since its best or since the last
-    reduction; never below ``min_lr`` times the initial rate.
+    validation loss with held-out data, else the training loss) has not beaten
+    its best by ``tol`` for ``patience`` consecutive epochs since the last
+    reduction (the test of the stopping rule); never below ``min_lr`` times the
+    initial rate.
 
     ``patience=None`` is half of the estimator's ``n_iter_no_change``, so the
     rate drops before training stops (as Keras users pair ``ReduceLROnPlateau``
@@ -46,12 +47,10 @@ class ReduceOnPlateau:
         patience = max(1, config.n_iter_no_change // 2) if self.patience is None else self.patience
         # epochs since the best loss, counting from the last reduction
         last_change = max((i for i in range(1, len(rates)) if rates[i] < rates[i - 1]), default=0)
-        best, since = math.inf, 0
+        best, since = math.inf, 0  # the stopping rule's test: an epoch improves if it beats the best by tol
         for loss in curve[last_change:]:
-            if loss < best - config.tol:
-                best, since = loss, 0
-            else:
-                since += 1
+            since = since + 1 if loss > best - config.tol else 0
+            best = min(best, loss)
         if since >= patience:
             return max(lr * self.factor, lr0 * self.min_lr)
         return lr
