@@ -43,7 +43,8 @@ def test_every_public_name_has_an_api_page():
     assert top <= _listed("skrnn"), f"add to docs/api.rst: {sorted(top - _listed('skrnn'))}"
     assert set(skrnn.datasets.__all__) <= _listed("skrnn.datasets")
     assert set(skrnn.schedules.__all__) <= _listed("skrnn.schedules")
-    callbacks = {n for n in _public_classes(skrnn.callbacks) if vars(skrnn.callbacks)[n].__module__ == "skrnn.callbacks"}
+    callbacks = {n for n in _public_classes(skrnn.callbacks)
+                 if vars(skrnn.callbacks)[n].__module__ == "skrnn.callbacks"}
     assert callbacks and callbacks <= _listed("skrnn.callbacks")
 
 
