@@ -22,7 +22,7 @@ n_features_in_ : int
         Features per time step for 3-D or list input; number of columns
         (time steps) for 2-D input, as scikit-learn counts them.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
 
     n_outputs_ : int

@@ -159,7 +159,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_features_in_ : int
         As for the estimators: columns (time steps) of a 2-D ``X``, features
         per step of a 3-D or list ``X``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X`` with string column names.
 
     See Also

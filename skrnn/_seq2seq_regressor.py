@@ -36,7 +36,7 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
     n_features_in_ : int
         Input features per step (or columns of a 2-D ``X``).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
 
     n_outputs_ : int
