@@ -31,6 +31,9 @@ def main(argv=None):
     if args.quick:
         grid = {"hidden_size": [16, 32], "initializer": ["xavier_uniform"]}
     search = GridSearchCV(RNNClassifier(random_state=0), grid, cv=3, n_jobs=-1)
+    progress = _progress_bar()
+    if progress is not None:
+        search.set_callbacks(progress)  # nested bars: the search, each candidate and fold, their epochs
     t0 = time.perf_counter()
     search.fit(X_train, y_train)
     elapsed = time.perf_counter() - t0
@@ -46,6 +49,17 @@ def main(argv=None):
     print(f"first ten test digits: true {y_test[:10].tolist()}")
     print(f"                       pred {np.asarray(pred).tolist()}")
     return acc
+
+
+def _progress_bar():
+    """scikit-learn's ProgressBar (it needs rich: ``pip install -e ".[demo]"``), or None with a hint."""
+    try:
+        from sklearn.callback import ProgressBar
+
+        return ProgressBar(max_propagation_depth=None)
+    except ImportError:
+        print("(install rich, e.g. pip install -e \".[demo]\", to see progress bars while the search runs)")
+        return None
 
 
 if __name__ == "__main__":

@@ -22,12 +22,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _persistence
+from ._callbacks import CallbackSupportMixin, epoch_tasks, wants_tensor_norms
 from ._compat import _check_sample_weight, _fit_context
 from ._config import single_threaded_blas
 from ._docstrings import fill
 from ._nn.network import Network
 from ._nn.params import Architecture
+from ._nn.schedules import as_schedule
 from ._parameters import parameter_constraints
+from ._preprocessing import check_input_settings, fit_input, prepare_input
 from ._training import (
     History,
     SequenceBatches,
@@ -46,6 +49,7 @@ HISTORY_ATTRIBUTES = {
     "grad_norm_curve": "grad_norm_curve_", "clip_rate_curve": "clip_rate_curve_", "best_loss": "best_loss_",
     "no_improvement_count": "_no_improvement_count", "validation_loss_curve": "validation_loss_curve_",
     "validation_scores": "validation_scores_", "best_validation_score": "best_validation_score_",
+    "learning_rate_curve": "learning_rate_curve_",
 }
 
 
@@ -106,7 +110,7 @@ class DeclaredParametersMixin:
         _persistence.save(self, path)
 
 
-class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
+class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
     """Shared machinery; use :class:`RNNClassifier` or :class:`RNNRegressor`.
 
     A subclass defines ``_head``, ``_encode_targets(y, seqs, sw, first,
@@ -119,7 +123,7 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
         """Fit the network to sequences ``X`` and targets ``y``.
 
         Parameters
@@ -134,17 +138,28 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sequence in the loss; an integer weight is
             equivalent to repeating the sequence.
+        X_val : array-like or list of arrays, default=None
+            Validation sequences of your own, in the form of ``X`` (after any
+            preprocessing a Pipeline applies before this estimator). With
+            ``y_val``, training stops when their loss stops improving by
+            ``tol`` for ``n_iter_no_change`` epochs and the weights of the
+            best epoch are kept, as with ``early_stopping=True`` but without
+            holding out part of ``X`` (``early_stopping`` is then ignored).
+        y_val : array-like, default=None
+            Targets of ``X_val``.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, X_val=X_val, y_val=y_val)
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, X_val=None, y_val=None):
         """The classifier's and regressor's fit: validate, encode the targets, build or check the
         architecture, train."""
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val (validation sequences and their targets), or neither.")
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True (each call is one epoch on the batch it is "
@@ -166,10 +181,15 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
+        if first:  # input scaling statistics and patch size (skrnn._preprocessing), fixed like the architecture
+            fit_input(self, seqs, sw, self._sequence_output)
+        else:
+            check_input_settings(self)
+        seqs = prepare_input(self, seqs)
         arch = Architecture(
             cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
             n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
-            activation=self.activation,
+            activation=self.activation, pooling="last" if steps else getattr(self, "pooling", "last"),
         )
         if not first and arch != self._arch:
             changed = [k for k in vars(arch) if getattr(arch, k) != getattr(self._arch, k)]
@@ -188,61 +208,100 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
             self._optimizer = None
         self.n_outputs_ = Y.shape[-1]
         stratify = Y.argmax(-1) if self._head == "softmax" and not self._sequence_output else None
-        self._train(self._model(), seqs, Y, sw, incremental, stratify=stratify,
-                    sequence_output=self._sequence_output)
+        held_out = None
+        if X_val is not None:
+            vseqs = prepare_input(self, check_sequences(self, X_val, reset=False, where="X_val"))
+            vseqs.X = vseqs.X.astype(self._flat.dtype, copy=False)
+            vsw = np.ones(vseqs.n_samples, dtype=vseqs.X.dtype)
+            if not self._sequence_output:
+                check_finite_targets(y_val)
+            vY, vsw = self._encode_targets(y_val, vseqs, vsw, False, classes)
+            held_out = (vseqs, vY, vsw)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self._train(self._model(), seqs, Y, sw, incremental, stratify=stratify, sequence_output=self._sequence_output,
+                    held_out=held_out, callback_data=(X, y, metadata))
         return self
 
     def _model(self):
         """The fitted network (rebuilt on demand: a Network keeps thread-local buffers, which do not pickle)."""
         return Network(self._arch, self._head, self._sequence_output)
 
-    def _train_config(self, incremental):
+    def _train_config(self, incremental, model=None):
+        schedule = as_schedule(self.learning_rate_schedule)
+        tensors = None
+        if model is not None and wants_tensor_norms(self):
+            tensors = model.tensor_slices()
         return TrainConfig(
             max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
             shuffle=getattr(self, "shuffle", True), alpha=getattr(self, "alpha", 0.0), l1=getattr(self, "l1", 0.0),
             clip_value=self.clip_value, clip_norm=self.clip_norm, dropout=getattr(self, "dropout", 0.0),
             verbose=self.verbose, incremental=incremental, name=type(self).__name__,
+            schedule=None if self.learning_rate_schedule == "constant" else schedule,
+            learning_rate_init=self.learning_rate_init, tensor_norms=tensors,
         )
+
+    def _reconstruction(self, params, history):
+        """Attributes that make a copy of the estimator the model of the epoch just trained (for callbacks)."""
+        copy = History(**{k: (list(v) if isinstance(v, list) else v) for k, v in vars(history).items()})
+        attrs = {a: getattr(copy, k) for k, a in self._history_attributes().items()}
+        return {**attrs, "_flat": params, "_tensor_grad_norms": history.tensor_grad_norms}
 
     def _new_optimizer(self, n, dtype):
         return make_optimizer(self.solver, n, dtype, self.learning_rate_init, self.beta_1, self.beta_2,
                               self.epsilon, self.momentum, self.nesterovs_momentum)
 
-    def _train(self, objective, seqs, Y, sw, incremental, *, stratify=None, sequence_output=False):
+    def _train(self, objective, seqs, Y, sw, incremental, *, stratify=None, sequence_output=False, held_out=None,
+               callback_data=(None, None, None)):
         """Train ``self._flat`` on validated sequences with :func:`~skrnn._training.fit_epochs`.
 
-        ``Y`` is ``(n, ...)`` aligned with ``seqs``; with ``early_stopping`` (and
-        not ``incremental``) a ``validation_fraction`` of it is held out and
-        scored by ``self._score_seqs``.
+        ``Y`` is ``(n, ...)`` aligned with ``seqs``. Held-out data, scored by
+        ``self._score_seqs``: ``held_out=(seqs, Y, sw)`` given by the caller, or
+        with ``early_stopping`` (and not ``incremental``) a
+        ``validation_fraction`` of the training data. ``callback_data``: the
+        ``(X, y, metadata)`` the callbacks see.
         """
         dtype = self._flat.dtype
         Y = Y.astype(dtype, copy=False)
         sw = np.asarray(sw, dtype=dtype)
         bs = 64 if self.batch_size == "auto" else self.batch_size
         validation = None
-        if getattr(self, "early_stopping", False) and not incremental:
+        if held_out is None and getattr(self, "early_stopping", False) and not incremental:
             tr, va = split_validation(seqs.n_samples, self.validation_fraction, self._random_state, stratify)
-            vseqs, vY, vsw = seqs.take(va), Y[va], sw[va]
+            held_out = seqs.take(va), Y[va], sw[va]
+            seqs, Y, sw = seqs.take(tr), Y[tr], sw[tr]
+        if held_out is not None:
+            vseqs, vY, vsw = held_out
+            vY, vsw = vY.astype(dtype, copy=False), np.asarray(vsw, dtype=dtype)
             vbatches = SequenceBatches(vseqs, vY, vsw, sequence_output, bs, dtype)
             validation = Validation(vbatches.chunks, lambda p: self._score_seqs(vseqs, vY, vsw, p))
-            seqs, Y, sw = seqs.take(tr), Y[tr], sw[tr]
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = self._new_optimizer(self._flat.size, dtype)
+        config = self._train_config(incremental, objective)
         state = TrainState(self._optimizer, self._random_state, self._history())
+        hooks = epoch_tasks(self, *callback_data, 1 if incremental else self.max_iter, self._reconstruction)
         try:
             with single_threaded_blas():
                 fit_epochs(objective, self._flat, SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype),
-                           self._train_config(incremental), state, validation)
+                           config, state, validation, hooks)
         finally:
             self._set_history(state.history)
+            if hooks is not None:
+                hooks.close()
         return state.history
 
+    def _history_attributes(self):
+        if "early_stopping" in self.get_params(deep=False):
+            return HISTORY_ATTRIBUTES
+        return {k: a for k, a in HISTORY_ATTRIBUTES.items() if not a.startswith(("validation", "best_validation"))}
+
     def _history(self):
-        """The training record kept between calls, as the loop's History."""
-        return History(**{k: getattr(self, a) for k, a in HISTORY_ATTRIBUTES.items()})
+        """The training record kept between calls, as the loop's History (a file saved before the learning-rate
+        curve existed continues with an empty one)."""
+        return History(**{k: getattr(self, a) if hasattr(self, a) or a != "learning_rate_curve_" else []
+                          for k, a in self._history_attributes().items()})
 
     def _set_history(self, history):
-        for k, a in HISTORY_ATTRIBUTES.items():
+        for k, a in self._history_attributes().items():
             setattr(self, a, getattr(history, k))
 
     def _reset_curves(self):
@@ -256,7 +315,7 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
         """Head outputs on the model's internal scale, and the validated input."""
         check_is_fitted(self)
         seqs = check_sequences(self, X, reset=False)
-        return self._predict_seqs(seqs, batch), seqs
+        return self._predict_seqs(prepare_input(self, seqs), batch), seqs
 
     def _predict_seqs(self, seqs, batch=1024, params=None):
         params = self._flat if params is None else params
@@ -329,6 +388,10 @@ class BaseRNN(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n_samples, n_timesteps, n_features)
+        # Trailing NaN pads shorter sequences, but NaN anywhere else is refused: scikit-learn's
+        # allow_nan means "handles missing values anywhere" (its checks put NaN at random positions),
+        # so the truthful tag is False.
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags

@@ -8,15 +8,19 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._base import BaseRNN
 from ._compat import _fit_context
+from ._embedding import SequenceEmbeddingMixin
 from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
 
 
-class RNNClassifier(ClassifierMixin, BaseRNN):
+class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
     """Recurrent neural network classifier (Elman RNN, LSTM or GRU).
 
-    Reads each sequence step by step and classifies it from the final hidden
-    state (both directions' final states when ``bidirectional``). Binary and
+    Reads each sequence step by step (or patch by patch, ``patch_size``) and
+    classifies it from a summary of the top layer's hidden states
+    (``pooling``: the final state by default, or the attention, mean or max
+    pooling of every step; both directions when ``bidirectional``), which
+    :meth:`transform` also returns. Binary and
     multiclass targets use a softmax head with cross-entropy; a 2-D indicator
     ``y`` (multilabel) uses a sigmoid per label with binary cross-entropy.
     Trained by exact backpropagation through time in a Numba-compiled core.
@@ -31,6 +35,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Class labels (for multilabel ``y``, ``arange(n_labels)``).
 
     {fitted_attributes}
+
+    {input_attributes}
 
     See Also
     --------
@@ -66,12 +72,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
-                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
-                 return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
-                 tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,
-                 alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False,
-                 class_weight=None):
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, return_sequences=False,
+                 pooling="last", patch_size="auto", scale_input=True, solver="adam", learning_rate_init=0.005,
+                 learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
+                 clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
+                 random_state=None, verbose=False, warm_start=False, class_weight=None):
         store(self, locals())
 
     def _encode_targets(self, y, seqs, sw, first, classes):

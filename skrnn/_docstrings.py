@@ -12,12 +12,17 @@ from ._parameters import init_parameters, param
 X_SEQUENCES = ("array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), "
                "or list of arrays")
 
+INPUT_ATTRIBUTES = """\
+patch_size_ : int
+        Consecutive time steps read as one recurrent step (the resolved
+        ``patch_size``)."""
+
 FITTED_ATTRIBUTES = """\
 n_features_in_ : int
         Features per time step for 3-D or list input; number of columns
         (time steps) for 2-D input, as scikit-learn counts them.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
 
     n_outputs_ : int
@@ -55,6 +60,9 @@ n_features_in_ : int
     clip_rate_curve_ : list of float
         Fraction of the updates of each epoch whose gradient was clipped.
 
+    learning_rate_curve_ : list of float
+        Learning rate of each epoch (see ``learning_rate_schedule``).
+
     weights_ : dict of str to ndarray
         The parameters in PyTorch's ``state_dict`` layout (see
         :meth:`get_state_dict`)."""
@@ -75,4 +83,7 @@ def fill(doc, cls=None, overrides=None):
     """Substitute the shared fragments (and, given ``cls``, its Parameters section) into ``doc``."""
     if cls is not None:
         doc = doc.replace("{parameters}", parameters_section(cls, overrides))
-    return doc.replace("{fitted_attributes}", FITTED_ATTRIBUTES).replace("{sequences}", X_SEQUENCES)
+    for key, text in (("{fitted_attributes}", FITTED_ATTRIBUTES), ("{input_attributes}", INPUT_ATTRIBUTES),
+                      ("{sequences}", X_SEQUENCES)):
+        doc = doc.replace(key, text)
+    return doc

@@ -52,6 +52,35 @@ the output head. ``'uniform'`` is PyTorch's default
 at zero, except the LSTM forget gate (1.0)."""),
     "recurrent_initializer": Param(_initializers, [StrOptions(set(INITIALIZERS))], """\
 Initialiser of each ``H x H`` gate block of the hidden-to-hidden weights."""),
+    "pooling": Param("{'last', 'mean', 'max', 'attention'}", [StrOptions({"last", "mean", "max", "attention"})], """\
+How a sequence is summarised for the head (and by :meth:`transform`):
+``'last'`` is the top layer's final state (both directions' when
+``bidirectional``); ``'mean'`` and ``'max'`` pool the top layer's hidden
+states over each sequence's own valid steps (padding never counts); and
+``'attention'`` weights them by a softmax of a learned score ``w . h_t``
+(``attention.weight`` in the state dict; it starts at zero, i.e. as mean
+pooling). Pooled readouts let every step reach the head directly, which
+matters for long sequences. Ignored with ``return_sequences=True``."""),
+    "patch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Read this many consecutive time steps as one recurrent step of
+``patch_size * n_features`` inputs (non-overlapping patches; a shorter last
+patch is completed with zeros, so ragged sequences keep their own lengths).
+Long sequences then run in far fewer recurrent steps: faster, and with
+shorter paths for the gradient. ``'auto'`` picks the smallest patch that
+reads the longest training sequence in at most 32 steps (1 for sequences of
+up to 32 steps, 5 for length 150, 46 for length 1460); the fitted value is
+``patch_size_``.
+Must be 1 (or ``'auto'``) with ``return_sequences=True``."""),
+    "scale_input": Param("bool", ["boolean"], """\
+Standardise each input feature with its mean and standard deviation over
+every valid step of the first fit's training sequences (weighted by
+``sample_weight``; padding ignored), as :class:`SequenceScaler` does. With
+a 2-D ``X`` of univariate sequences this is one mean and one scale for all
+time steps, not one per column as :class:`~sklearn.preprocessing.StandardScaler`
+computes. Input you have already standardised passes through nearly
+unchanged; set ``False`` to feed values as they are (the weights exported
+by :meth:`get_state_dict` then apply to raw input). ``partial_fit`` keeps
+the first call's statistics, so make that chunk representative."""),
     "dropout": Param("float", [_unit], """\
 Inverted dropout probability on the inputs of layers 2..num_layers (as
 PyTorch's ``dropout``) and on the features fed to the output head. Applied
@@ -71,7 +100,16 @@ rest of its sequence."""),
     "solver": Param("{'adam', 'sgd'}", [StrOptions({"adam", "sgd"})], """\
 Optimiser. ``'sgd'`` uses ``momentum`` and ``nesterovs_momentum``."""),
     "learning_rate_init": Param("float", [_positive], """\
-Step size."""),
+Step size (of the first epoch, when a schedule changes it)."""),
+    "learning_rate_schedule": Param("{'constant', 'plateau', 'step', 'cosine'} or schedule",
+                                    [StrOptions({"constant", "plateau", "step", "cosine"}), callable], """\
+How the step size changes from epoch to epoch (see :mod:`skrnn.schedules`):
+``'plateau'`` halves it when the monitored loss has not improved for half of
+``n_iter_no_change`` epochs (so it drops before training stops),
+``'step'`` halves it every quarter of ``max_iter``, ``'cosine'`` anneals it
+to 1% over ``max_iter``; or a schedule object such as
+``skrnn.schedules.ReduceOnPlateau(factor=0.2)``. ``learning_rate_curve_``
+records the rate of each epoch."""),
     "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Sequences per minibatch. ``'auto'`` is ``min(64, n_samples)``."""),
     "max_iter": Param("int", [_positive_int], """\
@@ -160,6 +198,14 @@ in the window only, so forecasts stop at ``horizon`` steps. ``None``: every
 column is a target. Covariates known in advance (calendar effects, prices,
 holidays) are passed separately: ``fit(y, future_covariates=...)`` and
 ``forecast(X_future=...)``."""),
+    "id_col": Param("str", [str], """\
+Series face with a long-format panel (one row per series and time, as
+statsforecast and neuralforecast take it): the column naming each series.
+Several series fit one global model; :meth:`forecast` returns the same long
+format (``id_col``, ``time_col``, ``forecast`` and ``lower``/``upper``)."""),
+    "time_col": Param("str", [str], """\
+Long-format panel: the column of time stamps (dates, periods or integers,
+regular within each series)."""),
     "calibration_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Length of the final block of the training series held out to calibrate
 prediction intervals (the model is refitted without it, on demand, the first

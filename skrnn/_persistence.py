@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from ._callbacks import TRANSIENT_ATTRIBUTES
 from ._nn.optim import SGD, Adam
 from ._nn.params import Architecture
 
@@ -149,7 +150,8 @@ def save(estimator, path):
     """Write ``estimator`` (fitted or not) to ``path`` in the safe format."""
     arrays = {}
     params = {k: _encode(f"param:{k}", v, arrays) for k, v in estimator.get_params(deep=False).items()}
-    attrs = {k: _encode(k, v, arrays) for k, v in vars(estimator).items() if k not in params}
+    attrs = {k: _encode(k, v, arrays) for k, v in vars(estimator).items()
+             if k not in params and k not in TRANSIENT_ATTRIBUTES}
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

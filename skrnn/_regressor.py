@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._base import BaseRNN
 from ._compat import _fit_context
+from ._embedding import SequenceEmbeddingMixin
 from ._parameters import store
 from ._steps import check_step_targets, split_steps, step_mask
 
@@ -66,11 +67,12 @@ class StandardisedTargetsMixin:
             Y, Z, sw = Y[mask], Z[mask], np.broadcast_to(sw[:, None], mask.shape)[mask]
         return float(r2_score(Y * self._y_scale, Z * self._y_scale, sample_weight=sw))
 
-class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
+class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMixin, BaseRNN):
     """Recurrent neural network regressor (Elman RNN, LSTM or GRU).
 
-    Reads each sequence step by step and predicts one or several real values
-    from the final hidden state with a linear (identity) head, trained on half
+    Reads each sequence step by step (or patch by patch) and predicts one or
+    several real values from the pooled top-layer state (``pooling``) with a
+    linear (identity) head, trained on half
     the mean squared error. Targets are standardised internally (weighted mean
     and standard deviation of the first fit) and predictions are mapped back,
     so no target scaling is needed.
@@ -82,6 +84,8 @@ class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     Attributes
     ----------
     {fitted_attributes}
+
+    {input_attributes}
 
     See Also
     --------
@@ -110,11 +114,12 @@ class RNNRegressor(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     """
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
-                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0,
-                 return_sequences=False, solver="adam", learning_rate_init=0.005, batch_size="auto", max_iter=200,
-                 tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, shuffle=True,
-                 alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False):
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, return_sequences=False,
+                 pooling="last", patch_size="auto", scale_input=True, solver="adam", learning_rate_init=0.005,
+                 learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
+                 clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
+                 random_state=None, verbose=False, warm_start=False):
         store(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -35,15 +35,45 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
     ----------
     n_features_in_ : int
         Input features per step (or columns of a 2-D ``X``).
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when ``X`` was a DataFrame with string column names.
+
     n_outputs_ : int
         Output values per step.
+
     max_output_length_ : int
         The longest target sequence seen in fit: the default ``n_steps`` of
         :meth:`predict`.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training sequence pairs seen, counting repeats over epochs.
+
+    loss_ : float
+        Teacher-forced training loss of the last epoch (penalties included).
+
     loss_curve_ : list of float
         Teacher-forced training loss of each epoch.
-    n_iter_ : int
-        Epochs run.
+
+    best_loss_ : float
+        Lowest training loss reached.
+
+    grad_norm_curve_ : list of float
+        Mean global gradient L2 norm (before clipping) in each epoch.
+
+    clip_rate_curve_ : list of float
+        Fraction of the updates of each epoch whose gradient was clipped.
+
+    learning_rate_curve_ : list of float
+        Learning rate of each epoch (see ``learning_rate_schedule``).
+
+    weights_ : dict of str to ndarray
+        The parameters, the encoder's named ``encoder.*`` and the decoder's
+        ``decoder.*`` in PyTorch's ``state_dict`` layout (see
+        :meth:`get_state_dict`; the encoder's ``head`` is unused).
 
     See Also
     --------
@@ -76,9 +106,9 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
         "shuffle": "Shuffle the sequence pairs at each epoch.",
     }
 
-    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1,
-                 initializer="xavier_uniform", recurrent_initializer="orthogonal", solver="adam",
-                 learning_rate_init=0.005, batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, initializer="xavier_uniform",
+                 recurrent_initializer="orthogonal", solver="adam", learning_rate_init=0.005,
+                 learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
                  shuffle=True, alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None, verbose=False):
         store(self, locals())
@@ -122,7 +152,8 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
         self.n_outputs_ = tgt.X.shape[2]
         self.max_output_length_ = tgt.X.shape[1]
         Yp = EncoderDecoder.pack((tgt.X - self._y_mean) / self._y_scale, mask)
-        self._train(self._model(), seqs, Yp, sw, False)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self._train(self._model(), seqs, Yp, sw, False, callback_data=(X, y, metadata))
         return self
 
     def _model(self):

@@ -17,12 +17,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import DeclaredParametersMixin, VersionedPickleMixin
+from ._callbacks import CallbackSupportMixin, epoch_tasks, wants_tensor_norms
 from ._compat import Interval, _fit_context
 from ._config import single_threaded_blas
 from ._nn.heads import loss_rows
 from ._nn.network import Network
 from ._nn.params import Architecture
 from ._nn.rollout import rollout
+from ._nn.schedules import as_schedule
 from ._parameters import Param, store
 from ._training import History, TrainConfig, TrainState, fit_epochs, make_optimizer
 
@@ -76,7 +78,7 @@ def _as_texts(X, what):
     raise TypeError(f"{what} must be a str or a list of str; got {type(X).__name__}.")
 
 
-class RNNTextGenerator(DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
+class RNNTextGenerator(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixin, BaseEstimator):
     """Character-level recurrent language model: learns to predict the next
     character of a text, scores texts and generates new ones.
 
@@ -109,6 +111,8 @@ class RNNTextGenerator(DeclaredParametersMixin, VersionedPickleMixin, BaseEstima
         Mean global gradient L2 norm (before clipping) in each epoch.
     clip_rate_curve_ : list of float
         Fraction of the updates of each epoch whose gradient was clipped.
+    learning_rate_curve_ : list of float
+        Learning rate of each epoch (see ``learning_rate_schedule``).
 
     See Also
     --------
@@ -159,10 +163,17 @@ each per update)."""),
 
     def __init__(self, *, cell="lstm", hidden_size=128, num_layers=1, initializer="xavier_uniform",
                  recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.01,
-                 max_iter=20, tol=1e-4, n_iter_no_change=10, clip_value=None, clip_norm=5.0, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None,
-                 verbose=False, batch_size=16, bptt=32, min_frequency=2):
+                 learning_rate_schedule="constant", max_iter=20, tol=1e-4, n_iter_no_change=10, clip_value=None,
+                 clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
+                 random_state=None, verbose=False, batch_size=16, bptt=32, min_frequency=2):
         store(self, locals())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True  # a str or a list of str
+        tags.non_deterministic = False
+        return tags
 
     # ------------------------------------------------------------- encoding
     def _encode(self, text, unknown="unk"):
@@ -217,17 +228,34 @@ each per update)."""),
                                          self.nesterovs_momentum)
         config = TrainConfig(max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                              clip_value=self.clip_value, clip_norm=self.clip_norm, dropout=self.dropout,
-                             verbose=self.verbose, name=type(self).__name__, unit=" nats/char")
+                             verbose=self.verbose, name=type(self).__name__, unit=" nats/char",
+                             schedule=None if self.learning_rate_schedule == "constant"
+                             else as_schedule(self.learning_rate_schedule),
+                             learning_rate_init=self.learning_rate_init,
+                             tensor_norms=net.tensor_slices() if wants_tensor_norms(self) else None)
         state = TrainState(self._optimizer, self._random_state, History())
+        hooks = epoch_tasks(self, X, None, None, self.max_iter, self._reconstruction)
         try:
             with single_threaded_blas():
                 fit_epochs(_StreamObjective(net, self._flat.dtype), self._flat, _StreamBatches(inp, tgt, self.bptt),
-                           config, state)
+                           config, state, hooks=hooks)
         finally:
-            h = state.history
-            self.n_iter_, self.loss_, self.loss_curve_ = h.n_iter, h.loss, h.loss_curve
-            self.grad_norm_curve_, self.clip_rate_curve_ = h.grad_norm_curve, h.clip_rate_curve
+            self._set_history(state.history)
+            if hooks is not None:
+                hooks.close()
         return self
+
+    def _set_history(self, h):
+        self.n_iter_, self.loss_, self.loss_curve_ = h.n_iter, h.loss, h.loss_curve
+        self.grad_norm_curve_, self.clip_rate_curve_ = h.grad_norm_curve, h.clip_rate_curve
+        self.learning_rate_curve_ = h.learning_rate_curve
+
+    def _reconstruction(self, params, history):
+        return {"_flat": params, "n_iter_": history.n_iter, "loss_": history.loss,
+                "loss_curve_": list(history.loss_curve), "grad_norm_curve_": list(history.grad_norm_curve),
+                "clip_rate_curve_": list(history.clip_rate_curve),
+                "learning_rate_curve_": list(history.learning_rate_curve),
+                "_tensor_grad_norms": history.tensor_grad_norms}
 
     # ------------------------------------------------------------ inference
     def _log_likelihood(self, ids, chunk=4096):

@@ -87,7 +87,7 @@ class SequenceBatches:
     """
 
     def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype):
-        self.X = seqs.X
+        self.seqs = seqs
         self.Xt = seqs.time_major()
         self.lengths = seqs.lengths
         Y = Y.astype(dtype, copy=False)
@@ -112,13 +112,11 @@ class SequenceBatches:
 
     def chunks(self, size=1024):
         """The whole set in order, ``size`` sequences at a time (for evaluation)."""
-        for a in range(0, self.n, size):
-            L = self.lengths[a:a + size]
-            T = int(L.max())
+        for a, (X, L) in zip(range(0, self.n, size), self.seqs.time_major_chunks(size), strict=True):
             Y = self.Yb[a:a + size]
             if self.sequence_output:
-                Y = np.ascontiguousarray(Y[:, :T].transpose(1, 0, 2))
-            yield Batch(np.ascontiguousarray(self.X[a:a + size, :T].transpose(1, 0, 2)), L, Y, self.sw[a:a + size])
+                Y = np.ascontiguousarray(Y[:, : X.shape[0]].transpose(1, 0, 2))
+            yield Batch(X, L, Y, self.sw[a:a + size])
 
 
 def split_validation(n, fraction, rng, stratify=None):
@@ -162,6 +160,9 @@ class TrainConfig:
     incremental: bool = False  # one epoch, no ConvergenceWarning (partial_fit)
     name: str = "model"  # the estimator's name, for messages
     unit: str = ""  # of the loss, for verbose lines
+    schedule: Any = None  # callable (epoch, lr0, history, config) -> learning rate; None: constant
+    learning_rate_init: float | None = None  # lr0 of the schedule (None: the optimiser's)
+    tensor_norms: Any = None  # {name: (start, stop)}: record each tensor's gradient norm per epoch
 
 
 @dataclass
@@ -179,7 +180,9 @@ class History:
     validation_loss_curve: list | None = None
     validation_scores: list | None = None
     best_validation_score: float | None = None
-    stop_reason: str | None = None  # "converged", "max_iter", "epoch", "interrupted" or "diverged"
+    learning_rate_curve: list = field(default_factory=list)
+    stop_reason: str | None = None  # "converged", "max_iter", "epoch", "interrupted", "diverged" or "callback"
+    tensor_grad_norms: dict | None = None  # the last epoch's mean gradient norm of each tensor (when recorded)
 
 
 @dataclass
@@ -227,7 +230,7 @@ def _evaluate(objective, params, validation):
     return total / weight
 
 
-def fit_epochs(objective, params, batches, config, state, validation=None):
+def fit_epochs(objective, params, batches, config, state, validation=None, hooks=None):
     """Train ``params`` in place: one epoch if ``config.incremental``, else up to ``config.max_iter``.
 
     Parameters
@@ -244,6 +247,9 @@ def fit_epochs(objective, params, batches, config, state, validation=None):
     validation : Validation or None
         Held-out data: patience then runs on its loss, and the weights of the
         best epoch are restored at the end.
+    hooks : object or None
+        ``hooks.begin_epoch()`` before and ``hooks.end_epoch(params, history)
+        -> bool`` after each epoch (the callbacks: True stops training).
 
     Returns
     -------
@@ -265,18 +271,28 @@ def fit_epochs(objective, params, batches, config, state, validation=None):
     n = batches.n
     best_vloss = np.inf
     hist.stop_reason = None
+    lr0 = opt.learning_rate if config.learning_rate_init is None else config.learning_rate_init
+    tensors = config.tensor_norms
     try:
         for _ in range(epochs):
             t0 = t_shown = time.perf_counter()
             if hasattr(objective, "begin_epoch"):
                 objective.begin_epoch()
+            if config.schedule is not None:
+                opt.learning_rate = config.schedule(hist.n_iter, lr0, hist, config)
+            if hooks is not None:
+                hooks.begin_epoch()
             loss_sum, norms, clipped, seen = 0.0, [], 0, 0
+            tensor_sums = dict.fromkeys(tensors, 0.0) if tensors else None
             for batch, count in batches.epoch(rng, config.shuffle):
                 masks = dropout_masks(objective.dropout_shapes(batch), p, rng, dtype) if p > 0 else None
                 with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught just below
                     loss, wsum = objective.loss_and_grad(params, grad, batch, masks)
                     if alpha or l1:
                         loss += penalty(params, grad, alpha, l1, wsum, runs)
+                    if tensor_sums is not None:
+                        for name, (a, b) in tensors.items():
+                            tensor_sums[name] += float(np.sqrt(np.dot(grad[a:b], grad[a:b])))
                     norm, was_clipped = clip_gradient(grad, config.clip_value, config.clip_norm)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     if have_good:  # the current weights overflow: step back to the last finite ones
@@ -305,6 +321,9 @@ def fit_epochs(objective, params, batches, config, state, validation=None):
             hist.loss_curve.append(hist.loss)
             hist.grad_norm_curve.append(float(np.mean(norms)))
             hist.clip_rate_curve.append(clipped / len(norms))
+            hist.learning_rate_curve.append(float(opt.learning_rate))
+            if tensor_sums is not None:
+                hist.tensor_grad_norms = {k: v / len(norms) for k, v in tensor_sums.items()}
             msg = f"Iteration {hist.n_iter}, loss = {hist.loss:.8f}{config.unit}"
             if early:
                 vloss = _evaluate(objective, params, validation)
@@ -329,6 +348,9 @@ def fit_epochs(objective, params, batches, config, state, validation=None):
                 hist.best_loss = min(best, hist.loss)
             if config.verbose:
                 print(f"{msg} ({time.perf_counter() - t0:.2f}s)".ljust(72), flush=True)
+            if hooks is not None and hooks.end_epoch(params, hist):
+                hist.stop_reason = "callback"
+                break
             if hist.no_improvement_count > config.n_iter_no_change:
                 if config.verbose:
                     what = "Validation loss" if early else "Training loss"

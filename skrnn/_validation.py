@@ -165,11 +165,11 @@ def _ragged(estimator, X, reset, where):
     out = np.zeros((len(seqs), lengths.max(), dims.pop()), dtype=dtype)
     for i, a in enumerate(seqs):
         out[i, : len(a)] = a
-    _set_or_check_n_features(estimator, out.shape[2], reset, "list")
+    _set_or_check_n_features(estimator, out.shape[2], reset, "list", where)
     return Sequences(out, lengths, "list")
 
 
-def _set_or_check_n_features(estimator, n, reset, layout):
+def _set_or_check_n_features(estimator, n, reset, layout, where="X"):
     if reset:
         estimator.n_features_in_ = n
         estimator._input_layout = layout
@@ -190,7 +190,8 @@ def _set_or_check_n_features(estimator, n, reset, layout):
             if fitted_layout == "2d" else "Pass sequences with the same number of features per step as at fit."
         )
         raise ValueError(
-            f"X has {n} features, but {type(estimator).__name__} is expecting {expected} features as input. {advice}"
+            f"{where} has {n} features, but {type(estimator).__name__} is expecting {expected} features as input. "
+            f"{advice}"
         )
 
 
@@ -269,20 +270,20 @@ def check_sequences(estimator, X, *, reset, where="X"):
                 f"Input {where} of shape {Xa.shape} has no time steps or no features; "
                 "expected (n_samples, n_timesteps >= 1, n_features >= 1)."
             )
-        _set_or_check_n_features(estimator, Xa.shape[2], reset, "3d")
+        _set_or_check_n_features(estimator, Xa.shape[2], reset, "3d", where)
         if reset and hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
         layout = "3d"
     elif ndim == 2:
         if not reset:
             n_cols = X.shape[1] if hasattr(X, "shape") else np.asarray(X).shape[1]  # np.shape may be refused
-            _set_or_check_n_features(estimator, n_cols, False, "2d")  # layout, then columns
+            _set_or_check_n_features(estimator, n_cols, False, "2d", where)  # layout, then columns
         with _strings_explained(where):
             Xa = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False)
         if reset:
             estimator._input_layout = "2d"
         else:
-            _set_or_check_n_features(estimator, Xa.shape[1], False, "2d")
+            _set_or_check_n_features(estimator, Xa.shape[1], False, "2d", where)
         Xa = Xa[:, :, None]
         layout = "2d"
     else:

@@ -254,6 +254,37 @@ class _Direction:
         return dxs, dh_next, dc_next
 
 
+def pool(pooling, outs, w=None):
+    """Readout of one sequence's top-layer outputs ``outs`` ``(L, Hd)`` (valid steps only):
+    ``(features (Hd,), backward)`` with ``backward(df) -> (douts (L, Hd), dw (Hd,) or None)``."""
+    L, Hd = outs.shape
+    if pooling == "mean":
+        return outs.sum(axis=0) / L, lambda df: (np.tile(df / L, (L, 1)), None)
+    if pooling == "max":
+        first = [int(np.argmax(outs[:, j])) for j in range(Hd)]  # the first maximising step of each unit
+        f = np.array([outs[first[j], j] for j in range(Hd)])
+
+        def back_max(df):
+            douts = np.zeros((L, Hd))
+            for j in range(Hd):
+                douts[first[j], j] = df[j]
+            return douts, None
+
+        return f, back_max
+    s = np.array([w @ outs[t] for t in range(L)])  # attention: one score per step
+    a = np.exp(s - s.max())
+    a /= a.sum()
+    f = sum(a[t] * outs[t] for t in range(L))
+
+    def back_attention(df):
+        da = np.array([df @ outs[t] for t in range(L)])
+        ds = np.array([a[t] * (da[t] - np.sum(a * da)) for t in range(L)])  # Jacobian of the softmax
+        douts = np.array([a[t] * df + ds[t] * w for t in range(L)])
+        return douts, sum(ds[t] * outs[t] for t in range(L))
+
+    return f, back_attention
+
+
 def _layer_names(layer, direction):
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
     return [f"{w}{sfx}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
@@ -341,8 +372,13 @@ def network_objective(
                 dirs_here.append(run)
             net.append(dirs_here)
             inp = np.concatenate(outs, axis=1)
+        pooling = getattr(arch, "pooling", "last")
+        pool_back = None
         if sequence_output:
             feats = inp  # (L, H * dirs)
+        elif pooling != "last":
+            f, pool_back = pool(pooling, inp, P["attention.weight"][0] if pooling == "attention" else None)
+            feats = f[None, :]
         else:
             feats = np.concatenate([run.h_n for run in net[-1]])[None, :]  # (1, H * dirs)
         if head_mask is not None:
@@ -369,6 +405,11 @@ def network_objective(
         # ---- backward through the stack, top layer first
         if sequence_output:
             dout, dfinal = dfeats, np.zeros(H * dirs)
+        elif pool_back is not None:
+            dout, dw = pool_back(dfeats[0])
+            dfinal = np.zeros(H * dirs)
+            if dw is not None:
+                grads["attention.weight"][0] += dw
         else:
             dout, dfinal = np.zeros((L, H * dirs)), dfeats[0]
         for layer in reversed(range(n_layers)):

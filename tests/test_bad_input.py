@@ -15,6 +15,7 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import LAYOUTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -236,22 +237,7 @@ def n_compiled_signatures():
     return total
 
 
-def _fortran(X, tmp_path):
-    return np.asfortranarray(X)
-
-
-def _strided(X, tmp_path):
-    wide = np.zeros((2 * X.shape[0],) + X.shape[1:-1] + (3 * X.shape[-1],))
-    wide[::2, ..., ::3] = X
-    return wide[::2, ..., ::3]
-
-
-def _readonly_memmap(X, tmp_path):
-    np.save(tmp_path / "X.npy", X)
-    return np.load(tmp_path / "X.npy", mmap_mode="r")
-
-
-@pytest.mark.parametrize("layout", [_fortran, _strided, _readonly_memmap], ids=["fortran", "strided", "memmap"])
+@LAYOUTS
 @pytest.mark.parametrize("kind", KINDS)
 def test_fortran_strided_and_readonly_memmap_need_no_extra_compile(kind, layout, tmp_path):
     X = X3() if kind != "forecaster" else X3()[:, :, :1]

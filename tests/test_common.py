@@ -3,17 +3,21 @@
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skrnn import RNNClassifier, RNNForecaster, RNNRegressor
+from skrnn import RNNClassifier, RNNForecaster, RNNRegressor, SequenceScaler
 
 CONFIGS = [
     {},
     {"cell": "lstm"},
     {"cell": "rnn", "bidirectional": True},
     {"cell": "gru", "num_layers": 2},
+    {"pooling": "attention", "bidirectional": True, "patch_size": 2},
+    {"pooling": "max", "scale_input": False},
 ]
 
 ESTIMATORS = [cls(**cfg) for cfg in CONFIGS for cls in (RNNClassifier, RNNRegressor)] + [
     RNNForecaster(),  # window face: fit(X windows, y next value); horizon > 1 needs y of width horizon
+    SequenceScaler(),
+    SequenceScaler(with_mean=False),
 ]
 
 
@@ -37,6 +41,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor, RNNForecaster])
+@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor, RNNForecaster, SequenceScaler])
 def test_param_validation(cls):
     check_param_validation(cls.__name__, cls())

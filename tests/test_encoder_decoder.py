@@ -11,8 +11,8 @@ from test_gradients import assert_fd_close, central_differences
 
 from skrnn._nn.encoder_decoder import EncoderDecoder
 from skrnn._nn.optim import Adam, clip_gradient, penalty, weight_runs
-from skrnn._training import Batch
 from skrnn._nn.params import Layout, initialize
+from skrnn._training import Batch
 
 
 def problem(cell, num_layers, seed=0, decoder_input="feedback"):

@@ -510,8 +510,9 @@ def test_state_dict_loads_into_torch_and_reproduces_predict_proba(cell, bidirect
     torch = pytest.importorskip("torch")
     X, _ = binary_data(n=30, T=7, D=3)
     y = np.digitize(X[:, -1, 0], [-0.5, 0.5])
-    clf = RNNClassifier(
-        cell=cell, bidirectional=bidirectional, num_layers=num_layers, hidden_size=5, max_iter=3, random_state=0
+    clf = RNNClassifier(  # the plain network torch builds: final-state readout, raw input
+        cell=cell, bidirectional=bidirectional, num_layers=num_layers, hidden_size=5, max_iter=3, random_state=0,
+        pooling="last", scale_input=False, patch_size=1,
     ).fit(X, y)
     sd = {k: torch.from_numpy(v) for k, v in clf.get_state_dict().items()}
     module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]

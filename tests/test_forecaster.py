@@ -320,3 +320,79 @@ def test_default_fit_converges_without_warning(airline):
         warnings.simplefilter("error", ConvergenceWarning)
         f = RNNForecaster(random_state=0).fit(airline)
     assert f.n_iter_ < f.max_iter
+
+
+def test_seq2seq_forecaster_exposes_its_weights(airline):
+    f = RNNForecaster(window=24, horizon=6, strategy="seq2seq", **FAST).fit(airline)
+    sd = f.get_state_dict()
+    assert any(k.startswith("encoder.") for k in sd) and any(k.startswith("decoder.") for k in sd)
+    f.set_state_dict(sd)
+    assert set(f.weights_) == set(sd)
+
+
+def test_a_pickle_of_the_earlier_series_layout_fails_clearly(airline):
+    f = RNNForecaster(window=16, **FAST).fit(airline)
+    state = f.__getstate__()
+    del state["_scaling"]  # what a series-face pickle of the earlier layout lacks
+    state.update(_mu=np.zeros(1), _sd=np.ones(1))
+    with pytest.raises(ValueError, match="earlier skrnn.*Refit"):
+        RNNForecaster().__setstate__(state)
+
+
+def _panel(airline):
+    return pd.concat([pd.DataFrame({"unique_id": k, "ds": airline.index, "y": airline.to_numpy() * f})
+                      for k, f in [("a", 1.0), ("b", 0.5), ("c", 2.0)]], ignore_index=True)
+
+
+def test_long_format_panel_fits_one_global_model_and_forecasts_in_long_format(airline):
+    long = _panel(airline).sample(frac=1.0, random_state=0)  # any row order
+    f = RNNForecaster(window=16, **FAST).fit(long)
+    assert f.n_series_ == 3
+    fc = f.forecast(4)
+    assert list(fc.columns) == ["unique_id", "ds", "forecast"] and len(fc) == 12
+    assert list(fc.unique_id.unique()) == ["a", "b", "c"] or set(fc.unique_id) == {"a", "b", "c"}
+    assert (fc.groupby("unique_id").ds.min() == pd.Timestamp("1961-01-01")).all()
+    out = f.forecast(4, interval=0.9)
+    assert list(out.columns) == ["unique_id", "ds", "forecast", "lower", "upper"]
+    assert (out.lower <= out.forecast).all() and (out.forecast <= out.upper).all()
+    # the same model as a list of the same series in the same order
+    series = [g.set_index("ds").y.rename(k).asfreq("MS") for k, g in long.sort_values("ds").groupby("unique_id",
+                                                                                                     sort=False)]
+    g = RNNForecaster(window=16, **FAST).fit(series)
+    for k, s in zip([s.name for s in series], g.forecast(4), strict=True):
+        np.testing.assert_allclose(fc[fc.unique_id == k].forecast.to_numpy(), s.to_numpy(), rtol=1e-12)
+
+
+def test_other_panel_forms_and_names(airline):
+    long = _panel(airline).rename(columns={"unique_id": "store", "ds": "month", "y": "sales"})
+    f = RNNForecaster(window=16, id_col="store", time_col="month", target="sales", **FAST).fit(long)
+    assert list(f.forecast(2).columns) == ["store", "month", "forecast"]
+    mi = _panel(airline).set_index(["unique_id", "ds"])
+    out = RNNForecaster(window=16, **FAST).fit(mi).forecast(2)
+    assert out.index.names == ["unique_id", "ds"] and list(out.columns) == ["forecast"]
+    d = RNNForecaster(window=16, **FAST).fit({"a": airline, "b": airline / 2}).forecast(2)
+    assert set(d) == {"a", "b"} and isinstance(d["b"], pd.Series)
+
+
+def test_panel_score_and_backtest_by_id(airline):
+    long = _panel(airline)
+    train, test = long[long.ds < "1960-01-01"], long[long.ds >= "1960-01-01"]
+    f = RNNForecaster(window=16, **FAST).fit(train)
+    both = f.score(test)
+    assert both == pytest.approx(np.mean([f.score(test[test.unique_id == k]) for k in "abc"]))
+    bt = f.historical_forecasts(long, steps=2)
+    assert set(bt.series) == {"a", "b", "c"} and bt.origin.min() == pd.Timestamp("1959-12-01")
+    with pytest.raises(ValueError, match=r"\['z'\] were not in the panel"):
+        f.score(test[test.unique_id == "a"].assign(unique_id="z"))
+
+
+def test_panel_errors_name_the_accepted_formats(airline):
+    long = _panel(airline)
+    with pytest.raises(ValueError, match="non-numeric columns.*long DataFrame with columns unique_id, ds and y"):
+        RNNForecaster(**FAST).fit(long.rename(columns={"unique_id": "id"}))
+    with pytest.raises(ValueError, match="covariates are not supported for panels"):
+        RNNForecaster(**FAST).fit(long.assign(promo=1.0))
+    with pytest.raises(ValueError, match="repeated 'ds'"):
+        RNNForecaster(**FAST).fit(pd.concat([long, long.iloc[:1]]))
+    with pytest.raises(ValueError, match="Which column"):
+        RNNForecaster(**FAST).fit(long.rename(columns={"y": "v"}).assign(w=1.0))

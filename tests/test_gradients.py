@@ -6,6 +6,7 @@ import itertools
 import _reference as ref
 import numpy as np
 import pytest
+from conftest import network_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn._nn.network import Network
@@ -30,23 +31,14 @@ def grid_id(cell_id, head, num_layers, bidirectional, sequence_output):
 GRID_IDS = [grid_id(*g) for g in GRID]
 
 
-def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed=0):
+def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed=0, pooling="last"):
     """A tiny float64 problem: ragged lengths, sample weights, dropout masks."""
     rng = np.random.default_rng(seed)
-    cell, _, act = cell_id.partition("-")
-    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh")
-    net = Network(arch, head, sequence_output=sequence_output)
     # Parameters of magnitude in [0.05, 0.8], so no finite difference crosses the kink of |w| (l1 penalty).
-    flat = rng.choice([-1.0, 1.0], size=net.layout.size) * rng.uniform(0.05, 0.8, size=net.layout.size)
-    valid = np.arange(T)[:, None] < LENGTHS[None, :]
-    X = rng.normal(size=(T, B, D)) * valid[:, :, None]
-    out_shape = (T, B, K) if sequence_output else (B, K)
-    if head == "softmax":
-        Y = np.eye(K)[rng.integers(0, K, size=out_shape[:-1])]
-    elif head == "sigmoid":
-        Y = rng.integers(0, 2, size=out_shape).astype(np.float64)
-    else:
-        Y = rng.normal(size=out_shape)
+    arch, net, flat, X, Y, _, sample_weight = network_problem(
+        cell_id, head, num_layers, bidirectional, sequence_output, T=T, B=B, D=D, H=H, K=K, lengths=LENGTHS,
+        rng=rng, flat=lambda r, n: r.choice([-1.0, 1.0], size=n) * r.uniform(0.05, 0.8, size=n), pooling=pooling)
+    out_shape = Y.shape
     Hd = H * arch.num_directions
     keep = 0.75  # dropout p = 0.25, inverted scaling
     masks = {"head": (rng.random(out_shape[:-1] + (Hd,)) < keep) / keep}
@@ -59,7 +51,7 @@ def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed
         "X": X,
         "Y": Y,
         "masks": masks,
-        "sample_weight": rng.uniform(0.5, 2.0, size=B),
+        "sample_weight": sample_weight,
     }
 
 
@@ -257,3 +249,65 @@ def test_degenerate_shapes_match_twin(cell_id, sequence_output, shape):
     assert_allclose(loss, want_loss, rtol=1e-10)
     for name, want in want_grads.items():
         assert_allclose(net.layout.views(grad)[name], want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+POOL_GRID = list(itertools.product(["mean", "max", "attention"], CELLS, [1, 2], [False, True]))
+POOL_IDS = [f"{pool}-{grid_id(c, '', n, b, False)}".replace("--", "-") for pool, c, n, b in POOL_GRID]
+
+
+@pytest.mark.parametrize(("pooling", "cell_id", "num_layers", "bidirectional"), POOL_GRID, ids=POOL_IDS)
+def test_pooled_readout_gradients(pooling, cell_id, num_layers, bidirectional):
+    """Mean / max / attention pooling over the valid steps: parameter (attention query included), input and
+    initial-state gradients against finite differences, and everything against the twin."""
+    head = HEADS[(num_layers + 2 * bidirectional) % 3]
+    p = make_problem(cell_id, head, num_layers, bidirectional, False, seed=5, pooling=pooling)
+    net, flat, arch, X, masks = p["net"], p["flat"], p["arch"], p["X"], p["masks"]
+    assert ("attention.weight" in net.layout.slices) == (pooling == "attention")
+    alpha, l1 = 0.2, 0.03
+    args = (X, LENGTHS, p["Y"], p["sample_weight"], alpha, l1, masks)
+    grad = np.full_like(flat, np.nan)
+    loss = net.loss_grad(flat, grad, *args)
+    want_loss, want_grads, *_ = ref.network_objective(
+        arch, head, False, net.layout.views(flat), X, LENGTHS, p["Y"], p["sample_weight"], alpha, l1, masks
+    )
+    assert_allclose(loss, want_loss, rtol=1e-10)
+    for name, want in want_grads.items():
+        assert_allclose(net.layout.views(grad)[name], want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+    scratch = np.empty_like(flat)
+    pattern = relu_pattern_fn(p, flat)
+    views, gviews = net.layout.views(flat), net.layout.views(grad)
+    for name in views:
+        fd = central_differences(lambda: net.loss_grad(flat, scratch, *args), views[name], pattern)
+        assert_fd_close(fd, gviews[name], name)
+
+    # the input and initial-state gradients of the full backward pass
+    state0 = random_state(np.random.default_rng(6), arch)
+
+    def objective():
+        cache = net.forward(flat, X, LENGTHS, initial_state=state0, masks=masks)
+        return net.loss(cache, p["Y"], p["sample_weight"])[0]
+
+    cache = net.forward(flat, X, LENGTHS, initial_state=state0, masks=masks)
+    dX, dstate0 = net.backward(flat, np.empty_like(flat), cache, net.loss(cache, p["Y"], p["sample_weight"])[1])
+    pad = ~(np.arange(T)[:, None] < LENGTHS[None, :])
+    assert_array_equal(dX[pad], 0.0)
+    pattern = relu_pattern_fn(p, flat, state0)
+    assert_fd_close(central_differences(objective, X, pattern), dX, "X")
+    s0, ds0 = (state0[0], dstate0[0]) if arch.cell == "lstm" else (state0, dstate0)
+    assert_fd_close(central_differences(objective, s0, pattern), ds0, "initial state")
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "attention"])
+def test_pooling_ignores_padded_steps(pooling):
+    """Garbage at padded steps of X changes neither the loss nor the gradient."""
+    p = make_problem("gru", "softmax", 2, True, False, seed=7, pooling=pooling)
+    net, flat = p["net"], p["flat"]
+    pad = ~(np.arange(T)[:, None] < LENGTHS[None, :])
+    X2 = p["X"].copy()
+    X2[pad] = 1e3
+    g1, g2 = np.empty_like(flat), np.empty_like(flat)
+    l1 = net.loss_grad(flat, g1, p["X"], LENGTHS, p["Y"], p["sample_weight"])
+    l2 = net.loss_grad(flat, g2, X2, LENGTHS, p["Y"], p["sample_weight"])
+    assert l1 == l2
+    assert_array_equal(g1, g2)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn._nn.kernels import GATES, KERNELS
+from skrnn._nn.kernels import KERNELS
+from skrnn._nn.params import GATES
 
 CELLS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
 DTYPES = [np.float64, np.float32]

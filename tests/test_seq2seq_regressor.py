@@ -53,3 +53,24 @@ def test_arrays_multi_output_and_nan_padding():
 
 def test_param_validation():
     check_param_validation("RNNSeq2SeqRegressor", RNNSeq2SeqRegressor())
+
+
+def test_weights_and_state_dict_name_both_networks_and_round_trip():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 5))
+    model = RNNSeq2SeqRegressor(cell="lstm", hidden_size=4, num_layers=2, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, X[:, ::-2])
+    sd = model.get_state_dict()
+    assert {"encoder.weight_ih_l0", "encoder.weight_hh_l1", "decoder.weight_ih_l0", "decoder.head.weight"} <= set(sd)
+    assert sd["decoder.weight_hh_l0"].shape == (16, 4)  # LSTM: 4 gate blocks of H=4
+    assert set(model.weights_) == set(sd)
+    before = model.predict(X)
+    sd["decoder.head.bias"] += 1.0  # identity head: the first output shifts by one standard deviation ...
+    model.set_state_dict(sd)
+    after = model.predict(X)
+    np.testing.assert_allclose(after[:, 0], before[:, 0] + model._y_scale[0], rtol=1e-6, atol=1e-6)
+    assert np.abs(after[:, 1:] - before[:, 1:] - model._y_scale[0]).max() > 1e-3  # ... and is fed back
+    with pytest.raises(ValueError, match="unexpected"):
+        model.set_state_dict({**sd, "extra.weight": sd["decoder.head.bias"]})

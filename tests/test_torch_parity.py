@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import network_problem
 from numpy.testing import assert_allclose
 
 from skrnn._nn.heads import activate
@@ -52,21 +53,10 @@ def load(layout, flat, rec, lin):
 
 
 def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed):
-    rng = np.random.default_rng(seed)
-    cell, _, act = cell_id.partition("-")
-    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh")
-    net = Network(arch, head, sequence_output=sequence_output)
-    flat = rng.uniform(-0.7, 0.7, size=net.layout.size)
-    valid = np.arange(T)[:, None] < LENGTHS[None, :]
-    X = rng.normal(size=(T, B, D)) * valid[:, :, None]
-    out_shape = (T, B, K) if sequence_output else (B, K)
-    if head == "softmax":
-        Y = np.eye(K)[rng.integers(0, K, size=out_shape[:-1])]
-    elif head == "sigmoid":
-        Y = rng.integers(0, 2, size=out_shape).astype(np.float64)
-    else:
-        Y = rng.normal(size=out_shape)
-    return arch, net, flat, X, Y, rng.uniform(0.5, 2.0, size=B), valid
+    arch, net, flat, X, Y, valid, sample_weight = network_problem(
+        cell_id, head, num_layers, bidirectional, sequence_output, T=T, B=B, D=D, H=H, K=K, lengths=LENGTHS,
+        rng=np.random.default_rng(seed), flat=lambda r, n: r.uniform(-0.7, 0.7, size=n))
+    return arch, net, flat, X, Y, sample_weight, valid
 
 
 def torch_objective(arch, head, sequence_output, rec, lin, x, Y, sample_weight, valid, alpha=0.0, state0=None):
@@ -231,3 +221,69 @@ def test_from_state_dict_rejects_mismatch():
         layout.from_state_dict(dict(sd, extra=torch.zeros(1)), np.float64)
     with pytest.raises(ValueError, match="weight_hh_l1"):
         layout.from_state_dict(dict(sd, weight_hh_l1=torch.zeros(4 * H, H + 1)), np.float64)
+
+
+POOL_GRID = list(itertools.product(["mean", "max", "attention"], CELLS, [1, 2], [False, True]))
+
+
+@pytest.mark.parametrize(("pooling", "cell_id", "num_layers", "bidirectional"), POOL_GRID,
+                         ids=[f"{p}-{grid_id(c, None, n, b, False)}" for p, c, n, b in POOL_GRID])
+def test_pooled_readouts(pooling, cell_id, num_layers, bidirectional):
+    """torch RNN/LSTM/GRU on packed sequences, masked mean / max / attention pooling of the padded outputs,
+    ``nn.Linear`` (and ``nn.Linear(Hd, 1, bias=False)`` as the attention query): loss, logits, and the
+    gradients of every parameter and of the input."""
+    head = HEADS[(num_layers + bidirectional) % 3]
+    cell, _, act = cell_id.partition("-")
+    arch = Architecture(cell, D, H, K, num_layers=num_layers, bidirectional=bidirectional, activation=act or "tanh",
+                        pooling=pooling)
+    _, _, _, X, Y, sw, valid = make_problem(cell_id, head, num_layers, bidirectional, False, 5)
+    net = Network(arch, head)
+    rng = np.random.default_rng(6)
+    flat = rng.uniform(-0.7, 0.7, size=net.layout.size)
+    rec, lin = torch_modules(arch)
+    sd = {k: torch.from_numpy(v) for k, v in net.layout.to_state_dict(flat).items()}
+    rec.load_state_dict({k: v for k, v in sd.items() if k.startswith(("weight_", "bias_"))}, strict=True)
+    lin.load_state_dict({k[len("head."):]: v for k, v in sd.items() if k.startswith("head.")}, strict=True)
+    query = torch.nn.Linear(H * arch.num_directions, 1, bias=False, dtype=torch.float64)
+    if pooling == "attention":
+        query.load_state_dict({"weight": sd["attention.weight"]}, strict=True)
+
+    x_t = torch.tensor(X, requires_grad=True)
+    out, _ = rec(pack_padded_sequence(x_t, torch.from_numpy(LENGTHS), enforce_sorted=False))
+    out, _ = pad_packed_sequence(out, total_length=T)  # (T, B, Hd), zeros past each length
+    m = torch.from_numpy(valid)[:, :, None]
+    if pooling == "mean":
+        feat = (out * m).sum(0) / torch.from_numpy(LENGTHS.astype(np.float64))[:, None]
+    elif pooling == "max":
+        feat = out.masked_fill(~m, -np.inf).max(0).values
+    else:
+        a = torch.softmax(query(out).masked_fill(~m, -np.inf), dim=0)  # (T, B, 1)
+        feat = (a * out).sum(0)
+    z = lin(feat)
+    y = torch.from_numpy(Y)
+    if head == "softmax":
+        rows = F.cross_entropy(z, y.argmax(-1), reduction="none")
+    elif head == "sigmoid":
+        rows = F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(-1)
+    else:
+        rows = 0.5 * ((z - y) ** 2).mean(-1)
+    w = torch.from_numpy(sw)
+    loss_t = (w * rows).sum() / w.sum()
+    loss_t.backward()
+
+    cache = net.forward(flat, X, LENGTHS)
+    loss, dlogits = net.loss(cache, Y, sw)
+    grad = np.full_like(flat, np.nan)
+    dX, _ = net.backward(flat, grad, cache, dlogits)
+    assert_allclose(loss, loss_t.item(), **TOL)
+    assert_allclose(cache["logits"], z.detach().numpy(), **TOL)
+    assert_allclose(net.embed(flat, X, LENGTHS), feat.detach().numpy(), **TOL)
+    got = net.layout.views(grad)
+    want = {k: p.grad.numpy() for k, p in rec.named_parameters()}
+    want.update({f"head.{k}": p.grad.numpy() for k, p in lin.named_parameters()})
+    if pooling == "attention":
+        want["attention.weight"] = query.weight.grad.numpy()
+    assert got.keys() == want.keys()
+    for name in want:
+        assert_allclose(got[name], want[name], **TOL, err_msg=name)
+    assert_allclose(dX, x_t.grad.numpy(), **TOL)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import LAYOUTS
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn import RNNClassifier, RNNRegressor
@@ -210,23 +211,7 @@ def test_bool_and_integer_input_are_read_as_float64(dtype):
     assert_array_equal(clf.predict_proba(Xd), ref.predict_proba(Xd.astype(np.float64)))
 
 
-def _fortran(X, tmp_path):
-    return np.asfortranarray(X)
-
-
-def _strided(X, tmp_path):
-    wide = np.zeros((2 * X.shape[0],) + X.shape[1:-1] + (3 * X.shape[-1],))
-    wide[::2, ..., ::3] = X
-    return wide[::2, ..., ::3]
-
-
-def _readonly_memmap(X, tmp_path):
-    path = tmp_path / "X.npy"
-    np.save(path, X)
-    return np.load(path, mmap_mode="r")
-
-
-@pytest.mark.parametrize("layout", [_fortran, _strided, _readonly_memmap], ids=["fortran", "strided", "memmap"])
+@LAYOUTS
 @pytest.mark.parametrize("D", [None, 2], ids=["2-D", "3-D"])
 def test_memory_layouts_fit_and_predict_identically(layout, D, tmp_path):
     X, y = data(T=6, D=D)

@@ -23,36 +23,32 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseRNN
 from .._compat import _fit_context
-from .._config import single_threaded_blas
 from .._nn.encoder_decoder import EncoderDecoder
 from .._nn.network import Network
 from .._nn.params import Architecture
-from .._nn.rollout import rollout
 from .._parameters import store
 from .._regressor import StandardisedTargetsMixin
-from .._validation import Sequences, check_sequences
+from .._validation import check_sequences
 from . import conformal
-from .series import Series, attach_future, future_index, future_rows, mase_scale, seasonal_period
+from .series import (
+    Series,
+    attach_future,
+    drop_future,
+    format_forecasts,
+    future_index,
+    future_rows,
+    like_training,
+    mase_scale,
+    seasonal_period,
+)
 from .transforms import (
-    covariate_windows,
     fit_scaling,
     from_model,
     local_scale,
-    past_windows,
     to_model,
     training_windows,
-    undifference,
-    unscale,
-    window_inputs,
 )
-
-
-def _drop_future(X, F):
-    """``X`` without the columns named like the future-known covariates ``F`` (a DataFrame may hold both, as
-    :meth:`RNNForecaster.score` expects): they are not also past covariates or targets."""
-    names = getattr(F, "columns", [getattr(F, "name", None)])
-    cols = getattr(X, "columns", [])
-    return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
+from .windows import forecast_from_origins, forecast_windows, network_outputs
 
 
 class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
@@ -149,14 +145,21 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     """
 
     def __init__(self, *, window=18, horizon=1, strategy="recursive", log=False, differencing="first",
-                 seasonal_period="auto", target=None, calibration_size="auto", cell="gru", activation="tanh",
-                 hidden_size=32, num_layers=1, bidirectional=False, initializer="xavier_uniform",
-                 recurrent_initializer="orthogonal", dropout=0.0, solver="adam", learning_rate_init=0.005,
-                 batch_size="auto", max_iter=400, tol=3e-4, n_iter_no_change=20, early_stopping=False,
-                 validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None, clip_norm=5.0,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True, random_state=None,
-                 verbose=False, warm_start=False):
+                 seasonal_period="auto", target=None, id_col="unique_id", time_col="ds", calibration_size="auto",
+                 cell="gru", activation="tanh", hidden_size=32, num_layers=1, bidirectional=False,
+                 initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, solver="adam",
+                 learning_rate_init=0.005, learning_rate_schedule="constant", batch_size="auto", max_iter=400, tol=3e-4,
+                 n_iter_no_change=20, early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0,
+                 clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9,
+                 nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False):
         store(self, locals())
+
+    def __setstate__(self, state):
+        if state.get("_series") is not None and "_scaling" not in state:
+            raise ValueError("This RNNForecaster was fitted on a series by an earlier skrnn (its series transform "
+                             "was stored in another layout, with targets standardised twice); it cannot be "
+                             "restored. Refit it with this version.")
+        super().__setstate__(state)
 
     # ------------------------------------------------------------ window face
     def _encode_targets(self, y, seqs, sw, first, classes=None):
@@ -212,9 +215,9 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             return self._fit(X, y, sample_weight, incremental=False)
         if sample_weight is not None:
             raise ValueError("sample_weight is only supported in the window face fit(X, y).")
-        S = Series(_drop_future(X, future_covariates), target=self.target)
+        S = Series(drop_future(X, future_covariates), target=self.target, id_col=self.id_col, time_col=self.time_col)
         attach_future(S, future_covariates, "future_covariates")
-        return self._fit_series(S)
+        return self._fit_series(S, callback_data=(X, None, None))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -274,7 +277,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     def _lag(self):
         return {"none": 0, "first": 1, "seasonal": self.seasonal_period_}[self.differencing]
 
-    def _fit_series(self, S):
+    def _fit_series(self, S, callback_data=(None, None, None)):
         kinds = {(k, str(f)) for k, f in S.freq}
         if len(kinds) > 1:
             raise ValueError(f"The series have different index kinds or frequencies {sorted(kinds)}.")
@@ -301,12 +304,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._scaling = fit_scaling(U, lag, self.log, past, future)
         X, Y = training_windows(U, W, H, self._scaling, past, future, forecast_past=self.strategy == "recursive")
         self._series = S
-        self._fit_network(X, Y)
+        self._fit_network(X, Y, callback_data)
         self.n_series_ = len(U)
         self._calibration = None
         return self
 
-    def _fit_network(self, X, Y):
+    def _fit_network(self, X, Y, callback_data=(None, None, None)):
         """Train a new network on the transformed windows ``X`` and their (already scaled) targets ``Y``."""
         seqs = check_sequences(self, X, reset=True)
         if self.strategy == "seq2seq":
@@ -328,28 +331,23 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._reset_curves()
         self._optimizer = None
         self.n_outputs_ = Y.shape[1]
-        self._train(model, seqs, targets, np.ones(seqs.n_samples, dtype=seqs.X.dtype), False)
+        self._train(model, seqs, targets, np.ones(seqs.n_samples, dtype=seqs.X.dtype), False,
+                    callback_data=callback_data)
 
     def _model(self):
         if getattr(self, "_config", None) is not None:
             return EncoderDecoder.from_config(self._config)
         return Network(self._arch, "identity")
 
-    def _predict_seqs(self, seqs, batch=1024, params=None):
-        model = self._model()
-        if not isinstance(model, EncoderDecoder):
-            return super()._predict_seqs(seqs, batch, params)
-        params = self._flat if params is None else params
-        with single_threaded_blas():
-            return np.concatenate([model.predict(params, Xb, L, model.n_steps)[:, :, 0].T
-                                   for Xb, L in seqs.time_major_chunks(batch, params.dtype)])
+    def _reconstruction(self, params, history):
+        return {**super()._reconstruction(params, history), "_calibration": None}
 
     def _score_seqs(self, seqs, Y, sw, params):
         if getattr(self, "_series", None) is None:
             return super()._score_seqs(seqs, Y, sw, params)
         if self._config is not None:
             Y = Y[..., 0]  # packed for the encoder-decoder: the values, then the valid-step flag
-        return float(r2_score(Y, self._predict_seqs(seqs, params=params), sample_weight=sw))
+        return float(r2_score(Y, network_outputs(self._model(), params, seqs.X), sample_weight=sw))
 
     def _check_series_mode(self):
         check_is_fitted(self)
@@ -357,50 +355,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             raise ValueError("This RNNForecaster was fitted on windows (fit(X, y)); forecast, historical_forecasts "
                              "and series scoring need the series face, fit(y).")
 
-    def _network_outputs(self, X):
-        """Network outputs ``(n, n_outputs)`` for transformed windows ``X`` ``(n, T[, D])`` (made here, valid)."""
-        X = np.atleast_3d(np.asarray(X, dtype=self._flat.dtype))
-        return self._predict_seqs(Sequences(X, np.full(len(X), X.shape[1], dtype=np.int64), "3d"))
-
     def _forecast_windows(self, U, sid, steps, C=None, P=None):
-        """Forecasts ``(n, steps)`` in model space from model-space windows ``U`` ``(n, window)`` of series
-        ``sid`` (and future-known covariates ``C`` ``(n, window + steps, n_future)`` from
-        :func:`~skrnn._forecasting.transforms.covariate_windows`, past covariates ``P`` ``(n, window, n_past)``
-        from :func:`~skrnn._forecasting.transforms.past_windows`)."""
-        U = np.array(U, dtype=np.float64)
-        W, sc = self.window, self._scaling
-        if self.strategy == "recursive":
-            Z = self._rollout_differences(U, sid, steps, C, P)
-            return undifference(U, unscale(Z, sid, sc), sc.lag)[:, W:]
-        if P is not None and steps > self.horizon:
-            raise ValueError(f"With past covariates, strategy={self.strategy!r} forecasts at most horizon="
-                             f"{self.horizon} steps (the covariates after the origin are unknown); got {steps}. "
-                             "Use strategy='recursive', which forecasts the covariates too, or a longer horizon.")
-        Pz = None if P is None else P[:, sc.lag:]
-        while U.shape[1] < W + steps:  # direct, seq2seq: horizon steps per call, fed back block by block
-            Z = self._network_outputs(window_inputs(U[:, -W:], sid, sc, None, Pz))
-            U = undifference(U, unscale(Z.reshape(len(U), -1), sid, sc), sc.lag)
-        return U[:, W:W + steps]
-
-    def _rollout_differences(self, U, sid, steps, C, P=None):
-        """Recursive strategy: the one-step network stepped by :func:`~skrnn._nn.rollout.rollout` over windows
-        of its input length, each predicted (scaled) difference -- and, with past covariates, their predicted
-        next values -- fed back as the next input; returns the scaled differences ``(n, steps)``."""
-        sc, W = self._scaling, self.window
-        lag = sc.lag
-        n_read = W - lag  # the network reads n_read differences
-        dtype = self._flat.dtype
-        Z0 = window_inputs(U, sid, sc, None if C is None else C[:, lag + 1:W + 1], None if P is None else P[:, lag:])
-        prompt = np.ascontiguousarray(np.atleast_3d(Z0).transpose(1, 0, 2), dtype=dtype)  # (n_read, n, D)
-
-        def feedback(k, z):  # the difference (and past covariates) at position W + k, future covariates of W + k + 1
-            if C is None:
-                return z
-            return np.concatenate([z, (C[:, min(W + k + 1, C.shape[1] - 1)] - sc.future_mu) / sc.future_sd], axis=1)
-
-        _, fed, _ = rollout(self._model(), self._flat, prompt, np.full(len(U), n_read), steps, feedback,
-                            window=n_read)
-        return fed[:, :, 0].T.astype(np.float64)
+        """Model-space forecasts ``(n, steps)`` from model-space windows (see :func:`.windows.forecast_windows`)."""
+        return forecast_windows(self._model(), self._flat, self._scaling, self.strategy, self.window, self.horizon,
+                                U, sid, steps, C, P)
 
     # -------------------------------------------------------------- intervals
     def _half_widths(self, level, steps):
@@ -421,18 +379,14 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                              f"observations to be at least window + {H} long; the shortest series has {n}. "
                              "Use a smaller calibration_size or window.")
         model = clone(self)
+        model.__dict__.pop("_skl_callbacks", None)  # the calibration refit is not the user's fit
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model._fit_series(S.cut(size))
         U = [to_model(v, self.log) for v in S.values]
-        past = S.covariates()
-
-        def forecast(sid, origins, steps):
-            wins = np.stack([U[sid][t - W + 1:t + 1] for t in origins])
-            C, _ = covariate_windows(S.fcov, origins, W, steps)
-            return model._forecast_windows(wins, np.full(len(origins), sid), steps, C, past_windows(past, origins, W))
-
-        return conformal.calibration_errors(forecast, U, size, W, K)
+        return conformal.calibration_errors(
+            lambda sid, origins, k: forecast_from_origins(model._forecast_windows, S, U[sid], sid, origins, W, k)[0],
+            U, size, W, K)
 
     # -------------------------------------------------------------- forecasts
     def forecast(self, steps=None, interval=None, X_future=None):
@@ -488,11 +442,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                 half = q * local_scale(U[sid:sid + 1])
                 outs.append(pd.DataFrame({"forecast": mean, "lower": from_model(fc[sid] - half, self.log),
                                           "upper": from_model(fc[sid] + half, self.log)}, index=idx))
-        if S.kind_in == "list":
-            return outs
-        if S.kind_in == "frame":
-            return pd.concat(outs if q is None else dict(zip(S.names, outs, strict=True)), axis=1)
-        return outs[0]
+        return format_forecasts(S, outs)
 
     def _last_past(self, n):
         """Past covariates of the training series' last window, repeated ``(n, window, n_past)``, or None."""
@@ -536,7 +486,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             With future-known covariates, forecasts of times past the end of
             ``y`` are NaN (their covariates are unknown).
             One row per (series, origin, step) with columns ``series``
-            (position), ``origin`` (label of the last observation used),
+            (position; the id for a panel or a dict), ``origin`` (label of the last observation used),
             ``step`` (1-based), ``time`` (label forecast), ``actual`` (NaN past
             the end of ``y``), ``forecast`` and optionally ``lower``,
             ``upper``.
@@ -544,15 +494,15 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         self._check_series_mode()
         import pandas as pd
 
-        S = self._series if y is None else self._like_training(y, future_covariates)
-        if len(S.values) != self.n_series_:
-            raise ValueError(f"y has {len(S.values)} series; the model was fitted on {self.n_series_}.")
+        S = self._series if y is None else like_training(self._series, y, future_covariates, self.target,
+                                                         self.id_col, self.time_col)
+        order = self._series.positions_of(S)
         steps = self.horizon if steps is None else steps
         q = None if interval is None else self._half_widths(interval, steps)
         W = self.window
         rows = []
-        for sid, v in enumerate(S.values):
-            index = S.index[sid]
+        for pos_in_y, (sid, v) in enumerate(zip(order, S.values, strict=True)):
+            index = S.index[pos_in_y]
             n_train = len(self._series.values[sid])
             if start is None:
                 t0 = n_train - 1 if len(v) > n_train else W - 1
@@ -564,18 +514,16 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                 raise ValueError(f"start gives origin position {t0}; origins must lie in [window - 1 = {W - 1}, "
                                  f"{len(v) - 1}] so that a full window precedes them.")
             origins = np.arange(t0, len(v), stride)
-            u = to_model(v, self.log)
-            wins = np.stack([u[t - W + 1:t + 1] for t in origins])
-            C, known = covariate_windows(S.fcov, origins, W, steps)
-            P = past_windows(S.covariates(), origins, W)
-            fc = self._forecast_windows(wins, np.full(len(origins), sid), steps, C, P)
+            fc, wins, known = forecast_from_origins(self._forecast_windows, S, to_model(v, self.log), sid, origins, W,
+                                                    steps)
             fc[~known] = np.nan  # covariates unknown there
-            kind, freq = S.freq[sid]
+            kind, freq = S.freq[pos_in_y]
             labels = index.append(future_index(kind, freq, index[-1], steps))
+            series = S.names[pos_in_y] if S.panel_columns or S.kind_in == "dict" else sid
             for j, t in enumerate(origins):
                 pos = t + 1 + np.arange(steps)
                 actual = np.where(pos < len(v), v[np.minimum(pos, len(v) - 1)], np.nan)
-                row = {"series": sid, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
+                row = {"series": series, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
                        "actual": actual, "forecast": from_model(fc[j], self.log)}
                 if q is not None:
                     half = q * local_scale(wins[j:j + 1])
@@ -583,18 +531,6 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                     row["upper"] = from_model(fc[j] + half, self.log)
                 rows.append(pd.DataFrame(row))
         return pd.concat(rows, ignore_index=True)
-
-    def _like_training(self, y, future_covariates):
-        """``y`` (and its future-known covariates) validated, with the training series' covariate columns."""
-        train = self._series
-        if train.fcov is None and future_covariates is not None:
-            raise ValueError("future_covariates was given, but the model was fitted without them.")
-        S = attach_future(Series(_drop_future(y, future_covariates), target=self.target), future_covariates,
-                          "future_covariates", train.fcov_names)
-        if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
-            raise ValueError(f"y must hold the past covariate columns of the training series "
-                             f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")
-        return S
 
     # ---------------------------------------------------------------- scoring
     def score(self, X, y=None, sample_weight=None):
@@ -634,20 +570,19 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             X_future, X = X[S.fcov_names], X.drop(columns=S.fcov_names)
             if self.target is None and X.shape[1] == 1:
                 X = X.iloc[:, 0] if S.kind_in == "one" else X
-        T = Series(X, name="the scored block", target=self.target)
-        if len(T.values) != len(S.values):
-            raise ValueError(f"X has {len(T.values)} series; the model was fitted on {len(S.values)}.")
+        T = Series(X, name="the scored block", target=self.target, id_col=self.id_col, time_col=self.time_col)
+        order = S.positions_of(T)
         steps = max(len(v) for v in T.values)
         W = self.window
         U = np.stack([to_model(v[-W:], self.log) for v in S.values])
         C = None if X_future is None else np.repeat(self._future_covariates(X_future, steps), len(U), 0)
         fc = from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))), self.log)
         errs = []
-        for sid, v in enumerate(T.values):
+        for j, (sid, v) in enumerate(zip(order, T.values, strict=True)):
             kind, freq = S.freq[sid]
             expected = future_index(kind, freq, S.index[sid][-1], 1)[0]
-            got = T.index[sid][0] if len(T.index[sid]) else expected
-            if T.labelled[sid] and S.labelled[sid] and got != expected:
+            got = T.index[j][0] if len(T.index[j]) else expected
+            if T.labelled[j] and S.labelled[sid] and got != expected:
                 raise ValueError(
                     f"score(X) forecasts the block after the training series, so X must start at {expected!r}; "
                     f"it starts at {got!r}. Score the block that immediately follows the data passed to fit."

@@ -74,15 +74,96 @@ def seasonal_period(kind, freq):
     return 1
 
 
+PANEL_FORMATS = ("a long DataFrame with columns unique_id, ds and y (statsforecast's convention; other names "
+                 "through id_col, time_col and target), a DataFrame or Series with an (id, time) MultiIndex, or a "
+                 "dict of series")
+
+
+def as_panel(X, name, target, id_col, time_col):
+    """``(kind, {id: pd.Series}, (id_col, time_col, value_col))`` for a panel of series (``'long'``,
+    ``'multiindex'`` or ``'dict'``), or None for the other inputs."""
+    import pandas as pd
+
+    if isinstance(X, dict):
+        if not X:
+            raise ValueError("The dict of series is empty; pass at least one series.")
+        parts = {k: v if isinstance(v, pd.Series) else pd.Series(np.asarray(v), name=k) for k, v in X.items()}
+        return "dict", {k: v.rename(k) for k, v in parts.items()}, None
+    if isinstance(X, (pd.Series, pd.DataFrame)) and isinstance(X.index, pd.MultiIndex):
+        if X.index.nlevels != 2:
+            raise ValueError(f"{name} has a MultiIndex of {X.index.nlevels} levels; a panel needs two, (id, time). "
+                             f"Accepted panels: {PANEL_FORMATS}.")
+        frame = X.to_frame() if isinstance(X, pd.Series) else X
+        value = _value_column(frame, target, [], name)
+        ids, times = X.index.names
+        groups = {k: g.droplevel(0)[value] for k, g in frame.groupby(level=0, sort=False)}
+        return "multiindex", {k: v.rename(k) for k, v in groups.items()}, (ids or "id", times or "time", value)
+    if isinstance(X, pd.DataFrame) and id_col in X.columns and time_col in X.columns:
+        value = _value_column(X, target, [id_col, time_col], name)
+        extra = [c for c in X.columns if c not in (id_col, time_col, value)]
+        if extra:
+            raise ValueError(f"{name} is a long-format panel with extra columns {extra}: covariates are not "
+                             "supported for panels yet. Drop them, or fit one series at a time with covariates.")
+        times = X[time_col]
+        if times.isna().any() or X[id_col].isna().any():
+            raise ValueError(f"The {id_col!r} and {time_col!r} columns of {name} must not be missing.")
+        groups = {}
+        for k, g in X.groupby(id_col, sort=False):
+            g = g.sort_values(time_col)
+            index = pd.Index(g[time_col].to_numpy(), name=time_col)
+            if index.has_duplicates:
+                raise ValueError(f"Series {k!r} of {name} has repeated {time_col!r} values.")
+            groups[k] = pd.Series(g[value].to_numpy(), index=_regular(index), name=k)
+        return "long", groups, (id_col, time_col, value)
+    if isinstance(X, pd.DataFrame):
+        text = [c for c in X.columns if X[c].dtype.kind not in "iufb"]
+        if text:
+            raise ValueError(f"{name} has non-numeric columns {text}. If it is a panel of series, pass it as "
+                             f"{PANEL_FORMATS}; with a long DataFrame whose columns have other names, say which "
+                             f"with id_col=, time_col= and target= (looked for {id_col!r} and {time_col!r}).")
+    return None
+
+
+def _value_column(frame, target, exclude, name):
+    if isinstance(target, str):
+        if target not in frame.columns:
+            raise ValueError(f"target column {target!r} is not a column of {name} ({list(frame.columns)}).")
+        return target
+    if target is not None:
+        raise ValueError("A panel of series has one target column: pass target as a str.")
+    candidates = [c for c in frame.columns if c not in exclude]
+    if "y" in candidates:
+        return "y"
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ValueError(f"Which column of {name} holds the values? Pass target= (one of {candidates}).")
+
+
+def _regular(index):
+    """A DatetimeIndex with its frequency inferred, a PeriodIndex, or the index itself."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(index):
+        out = pd.DatetimeIndex(index)
+        return pd.DatetimeIndex(out, freq="infer") if len(out) >= 3 else out
+    return index
+
+
 class Series:
     """Validated series: ``values`` (float64 arrays), ``index``, ``names``,
     ``freq`` (``(kind, freq)`` pairs), ``labelled`` (pandas input) and ``cov``
     (the covariate columns as a :class:`Series`, or None)."""
 
-    def __init__(self, X, name="y", target=None):
+    def __init__(self, X, name="y", target=None, id_col="unique_id", time_col="ds"):
         import pandas as pd
 
         self.cov = self.cov_index = None
+        panel = as_panel(X, name, target, id_col, time_col)
+        if panel is not None:
+            self.kind_in, parts, self.panel_columns = panel
+            self.__init__(list(parts.values()), name)
+            self.kind_in, self.names = panel[0], list(parts)
+            return
         if target is not None and isinstance(X, pd.DataFrame):
             targets = [target] if isinstance(target, str) else list(target)
             missing = [c for c in targets if c not in X.columns]
@@ -138,6 +219,19 @@ class Series:
             self.freq.append(check_index(c.index, name))
 
     fcov = fcov_names = None  # future-known covariates, set by attach_future
+    panel_columns = None  # (id, time, value) column names of a long or MultiIndex panel
+
+    def positions_of(self, other):
+        """Position in ``self`` of each series of ``other`` (same structure): by id for panels (any subset
+        of the fitted ids), else by position (the same number of series)."""
+        if self.kind_in in ("long", "multiindex", "dict"):
+            unknown = [n for n in other.names if n not in self.names]
+            if unknown:
+                raise ValueError(f"Series {unknown} were not in the panel the model was fitted on.")
+            return [self.names.index(n) for n in other.names]
+        if len(other.values) != len(self.values):
+            raise ValueError(f"X has {len(other.values)} series; the model was fitted on {len(self.values)}.")
+        return list(range(len(self.values)))
 
     def covariates(self):
         """``(n, n_covariates)`` array of the past covariates (the non-target columns), or None."""
@@ -240,3 +334,49 @@ def future_rows(S, X_future, steps, window):
         raise ValueError(f"X_future must hold finite values of the {len(names)} future-known covariates for at "
                          f"least {steps} steps; got shape {F.shape}.")
     return np.concatenate([S.fcov[-window:], F[:steps]])[None]
+
+
+def drop_future(X, F):
+    """``X`` without the columns named like the future-known covariates ``F`` (a DataFrame may hold both, as
+    :meth:`RNNForecaster.score` expects): they are not also past covariates or targets."""
+    names = getattr(F, "columns", [getattr(F, "name", None)])
+    cols = getattr(X, "columns", [])
+    return X.drop(columns=[c for c in names if c in cols]) if len(cols) and F is not None else X
+
+
+def like_training(train, y, future_covariates, target, id_col="unique_id", time_col="ds"):
+    """``y`` (and its future-known covariates) validated like the training series ``train``, with its covariate
+    columns."""
+    if train.fcov is None and future_covariates is not None:
+        raise ValueError("future_covariates was given, but the model was fitted without them.")
+    S = attach_future(Series(drop_future(y, future_covariates), target=target, id_col=id_col, time_col=time_col),
+                      future_covariates,
+                      "future_covariates", train.fcov_names)
+    if (train.cov is None) != (S.cov is None) or (S.cov is not None and S.cov_names != train.cov_names):
+        raise ValueError(f"y must hold the past covariate columns of the training series "
+                         f"{getattr(train, 'cov_names', [])}; got {getattr(S, 'cov_names', [])}.")
+    return S
+
+
+def format_forecasts(S, outs):
+    """Forecasts of every series of ``S`` (each a pd.Series, or a DataFrame with forecast/lower/upper) in the
+    form ``S`` came in: one, a DataFrame of columns, a list, a dict, or a long or MultiIndex panel."""
+    import pandas as pd
+
+    if S.kind_in == "list":
+        return outs
+    if S.kind_in == "dict":
+        return dict(zip(S.names, outs, strict=True))
+    if S.kind_in == "frame":
+        return pd.concat(outs if isinstance(outs[0], pd.Series) else dict(zip(S.names, outs, strict=True)), axis=1)
+    if S.kind_in in ("long", "multiindex"):
+        id_col, time_col, _ = S.panel_columns
+        frames = []
+        for name, out in zip(S.names, outs, strict=True):
+            f = out.to_frame("forecast") if isinstance(out, pd.Series) else out
+            f = f.rename_axis(time_col).reset_index()
+            f.insert(0, id_col, name)
+            frames.append(f)
+        long = pd.concat(frames, ignore_index=True)
+        return long if S.kind_in == "long" else long.set_index([id_col, time_col])
+    return outs[0]

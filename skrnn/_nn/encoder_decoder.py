@@ -107,6 +107,11 @@ class EncoderDecoder:
     def to_state_dict(self, flat):
         return {k: v.copy() for k, v in self.views(flat).items()}
 
+    def tensor_slices(self):
+        """``{name: (start, stop)}`` of each named tensor in the flat buffer, named as :meth:`views`."""
+        return {**{f"encoder.{k}": ab for k, ab in self.enc.tensor_slices().items()},
+                **{f"decoder.{k}": (a + self.n_enc, b + self.n_enc) for k, (a, b) in self.dec.tensor_slices().items()}}
+
     def from_state_dict(self, state_dict, dtype):
         flat = np.empty(self.size, dtype=dtype)
         fe, fd = self.split(flat)

@@ -14,7 +14,10 @@ Conventions (all arrays C-contiguous, one float dtype):
   ``t`` has seen steps ``t .. L-1``.
 * Many-to-one features are the final states of the top layer, both directions
   concatenated (PyTorch's ``h_n``): forward after step ``L-1``, backward after
-  step 0.  Many-to-many features are the top layer's outputs at each step.
+  step 0 (``arch.pooling='last'``); or the mean, max or attention pooling of
+  the top layer's outputs over each sequence's valid steps
+  (:mod:`skrnn._nn.pooling`).  Many-to-many features are the top layer's
+  outputs at each step.
 * Loss: ``sum_i w_i l_i / sum_i w_i`` over sequences (many-to-one), or over
   valid steps with each step weighted by its sequence's weight (many-to-many).
   Plus ``(0.5 * alpha * ||W||^2 + l1 * ||W||_1) / sum(w)`` over weights (not
@@ -32,6 +35,7 @@ from .heads import activate, loss_rows
 from .kernels import KERNELS
 from .optim import penalty, weight_runs
 from .params import Layout, initialize
+from .pooling import pool_backward, pool_forward
 
 
 def reverse_index(lengths, T):
@@ -198,23 +202,34 @@ class Network:
             else:
                 inp = np.concatenate([entries[0]["hs"][1:], _gather_time(entries[1]["hs"][1:], rev)], axis=2)
             layers.append(entries)
+        pool = None
         if self.sequence_output:
             feat = inp
+        elif arch.pooling != "last":
+            feat, pool = pool_forward(arch.pooling, inp, lengths, P.get("attention.weight"))
+            pool["H"] = inp
         elif dirs == 1:
             feat = layers[-1][0]["hs"][T]
         else:
             feat = np.concatenate([e["hs"][T] for e in layers[-1]], axis=1)
+        embedding = feat
         if masks.get("head") is not None:
             feat = feat * masks["head"]
         logits = feat @ P["head.weight"].T
         logits += P["head.bias"]
         return {"layers": layers, "rev": rev, "lengths": lengths, "feat": feat, "logits": logits,
-                "shape": (T, B), "masks": masks}
+                "shape": (T, B), "masks": masks, "pool": pool, "embedding": embedding}
 
     def predict(self, flat, X, lengths, initial_state=None):
         """Head outputs: ``(B, K)``, or ``(T, B, K)`` for sequence output."""
         ws = self._workspace(X.shape[0], X.shape[1], X.dtype)
         return activate(self.head, self._forward(flat, X, lengths, initial_state, None, ws, True)["logits"])
+
+    def embed(self, flat, X, lengths):
+        """The features the head reads (before dropout): ``(B, H * dirs)``, or ``(T, B, H * dirs)`` for
+        sequence output."""
+        ws = self._workspace(X.shape[0], X.shape[1], X.dtype)
+        return self._forward(flat, X, lengths, None, None, ws, True)["embedding"].copy()
 
     def final_state(self, cache):
         """Final states in PyTorch's ``h_n`` layout (LSTM: ``(h_n, c_n)``)."""
@@ -294,6 +309,10 @@ class Network:
     def to_state_dict(self, flat):
         return self.layout.to_state_dict(flat)
 
+    def tensor_slices(self):
+        """``{name: (start, stop)}`` of each named tensor in the flat buffer."""
+        return {k: (a, b) for k, (a, b, _) in self.layout.slices.items()}
+
     def from_state_dict(self, state_dict, dtype):
         return self.layout.from_state_dict(state_dict, dtype)
 
@@ -353,6 +372,11 @@ class Network:
         dtype = feat.dtype
         if self.sequence_output:
             dout, dfinal = dfeat, None
+        elif cache["pool"] is not None:  # pooled readout: a gradient at every valid step of the top layer
+            pool = cache["pool"]
+            dout = pool_backward(arch.pooling, pool, pool["H"], dfeat, P.get("attention.weight"),
+                                 G.get("attention.weight"))
+            dfinal = None
         else:
             dout, dfinal = None, dfeat
         dh_n, dc_n = (dstate if cell == "lstm" else (dstate, None)) if dstate is not None else (None, None)

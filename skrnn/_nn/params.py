@@ -8,6 +8,9 @@ shapes (``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
 stacked along the first axis in PyTorch's order: LSTM ``i, f, g, o``, GRU
 ``r, z, n``), followed by the output head ``head.weight`` ``(n_outputs,
 H * num_directions)`` and ``head.bias`` ``(n_outputs,)`` as in ``nn.Linear``.
+With ``pooling='attention'`` the query of the attention readout,
+``attention.weight`` ``(1, H * num_directions)`` (an ``nn.Linear(Hd, 1,
+bias=False)``), sits between the recurrent layers and the head.
 """
 
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ class Architecture:
     num_layers: int = 1
     bidirectional: bool = False
     activation: str = "tanh"
+    pooling: str = "last"  # readout of many-to-one networks (skrnn._nn.pooling); files saved before it load as "last"
 
     @property
     def num_directions(self):
@@ -60,6 +64,8 @@ class Architecture:
             for direction in range(self.num_directions):
                 w_ih, w_hh, b_ih, b_hh = self.layer_names(layer, direction)
                 out += [(w_ih, (G * H, d_in)), (w_hh, (G * H, H)), (b_ih, (G * H,)), (b_hh, (G * H,))]
+        if self.pooling == "attention":
+            out.append(("attention.weight", (1, H * self.num_directions)))
         out += [("head.weight", (self.n_outputs, H * self.num_directions)), ("head.bias", (self.n_outputs,))]
         return out
 
@@ -164,6 +170,8 @@ def initialize(layout, rng, dtype, initializer="xavier_uniform", recurrent_initi
         if name.startswith("bias"):
             if arch.cell == "lstm" and name.startswith("bias_ih"):
                 w[H:2 * H] = forget_bias
+            continue
+        if name == "attention.weight":  # zero: the attention readout starts as mean pooling
             continue
         if name.startswith("head"):
             if name == "head.weight":

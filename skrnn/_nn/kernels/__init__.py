@@ -20,4 +20,3 @@ this lookup.
 from . import gru, lstm, rnn
 
 KERNELS = {"rnn": rnn, "lstm": lstm, "gru": gru}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}

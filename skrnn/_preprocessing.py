@@ -1,0 +1,260 @@
+"""Input preprocessing that knows what a sequence is: per-feature standardisation over all valid steps,
+and patching (consecutive steps read as one input step).
+
+* :func:`sequence_moments`, :func:`standardise` and :func:`patch` are pure functions on
+  :class:`~skrnn._validation.Sequences` (padded ``(N, T, D)`` arrays with zeros past each length);
+  padded steps never enter the statistics and stay zero.
+* :class:`SequenceScaler` is the public transformer built on them: it takes every input form the
+  estimators take (2-D, 3-D, ragged lists, trailing-NaN padding; validated by
+  :func:`~skrnn._validation.check_sequences`) and returns the same form.
+* :func:`fit_input` and :func:`prepare_input` are what an estimator's fit and predict call for its
+  built-in ``scale_input`` and ``patch_size``.
+"""
+
+import math
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import _check_sample_weight, _fit_context
+from ._validation import Sequences, check_sequences
+
+# patch_size='auto' aims at this many recurrent steps for the longest training sequence
+AUTO_PATCH_STEPS = 32
+
+
+def valid_mask(seqs):
+    """``(N, T)`` boolean, True at each sequence's valid steps."""
+    return np.arange(seqs.X.shape[1])[None, :] < seqs.lengths[:, None]
+
+
+def sequence_moments(seqs, sample_weight=None):
+    """Per-feature mean and standard deviation ``(D,)`` over every valid step of every sequence, each
+    step weighted by its sequence's ``sample_weight`` (float64). A feature of (nearly) zero spread gets
+    scale 1, so constant features are centred, not blown up."""
+    X = seqs.X.astype(np.float64, copy=False)
+    w = np.ones(seqs.n_samples) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    ws = valid_mask(seqs) * w[:, None]  # (N, T) weight of each step; zero at padding
+    total = ws.sum()
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.einsum("nt,ntd->d", ws, X) / total
+        var = np.einsum("nt,ntd->d", ws, (X - mean) ** 2) / total
+    scale = np.sqrt(var)
+    scale[~(scale >= 1e-12 * np.maximum(np.abs(mean), 1.0))] = 1.0
+    return mean, scale
+
+
+def standardise(seqs, mean, scale, inverse=False):
+    """``(x - mean) / scale`` (or its inverse) at the valid steps; padded steps stay zero. A new
+    :class:`Sequences` in the input's dtype."""
+    X = seqs.X.astype(np.float64)
+    X = X * scale + mean if inverse else (X - mean) / scale
+    X *= valid_mask(seqs)[:, :, None]
+    return Sequences(X.astype(seqs.X.dtype, copy=False), seqs.lengths, seqs.layout, seqs.index)
+
+
+def auto_patch_size(n_timesteps, target=AUTO_PATCH_STEPS):
+    """``patch_size='auto'``: the smallest patch that reads ``n_timesteps`` steps in at most ``target``
+    recurrent steps (1 for short sequences; 46 for a length-1460 series, i.e. 32 steps)."""
+    return max(1, math.ceil(n_timesteps / target))
+
+
+def patch(seqs, p):
+    """Read ``p`` consecutive steps as one step of ``p * D`` features (step-major within a patch):
+    ``(N, T, D) -> (N, ceil(T / p), p * D)``, lengths ``ceil(L / p)``. The last patch of a sequence whose
+    length is not a multiple of ``p`` is completed with zeros (the padding value), so appending padding
+    to a sequence never changes its patches."""
+    if p == 1:
+        return seqs
+    N, T, D = seqs.X.shape
+    Tp = -(-T // p)
+    X = np.zeros((N, Tp * p, D), dtype=seqs.X.dtype)
+    X[:, :T] = seqs.X
+    return Sequences(X.reshape(N, Tp, p * D), -(-seqs.lengths // p), seqs.layout, seqs.index)
+
+
+# ------------------------------------------------------------ estimator hooks
+def fit_input(estimator, seqs, sample_weight, sequence_output):
+    """At an estimator's first fit: the statistics of ``scale_input`` (``_x_mean``, ``_x_scale``; None
+    when off) and the resolved ``patch_size_``. Later fits (``warm_start``, ``partial_fit``) keep them."""
+    if getattr(estimator, "scale_input", False):
+        estimator._x_mean, estimator._x_scale = sequence_moments(seqs, sample_weight)
+    else:
+        estimator._x_mean = estimator._x_scale = None
+    if not hasattr(estimator, "patch_size"):  # e.g. the forecaster's windows: read step by step
+        return
+    size = estimator.patch_size
+    if size == "auto":
+        size = 1 if sequence_output else auto_patch_size(seqs.X.shape[1])
+    elif size > 1 and sequence_output:
+        raise ValueError(f"patch_size={size} reads {size} steps as one, so there is no output per step; "
+                         "return_sequences=True needs patch_size=1 (or 'auto').")
+    estimator.patch_size_ = int(size)
+
+
+def check_input_settings(estimator):
+    """A later fit (``warm_start``, ``partial_fit``) must not ask for another patch size."""
+    size, fitted = getattr(estimator, "patch_size", 1), getattr(estimator, "patch_size_", 1)
+    if size != "auto" and size != fitted:
+        raise ValueError(f"patch_size changed to {size} since the model was fitted with patch_size_={fitted}; "
+                         "fit from scratch (warm_start=False) to change it.")
+
+
+def prepare_input(estimator, seqs):
+    """Validated sequences as the network reads them: standardised with the fitted statistics, then
+    patched. Models saved before these options existed read their input unchanged."""
+    if getattr(estimator, "_x_mean", None) is not None:
+        seqs = standardise(seqs, estimator._x_mean, estimator._x_scale)
+    return patch(seqs, getattr(estimator, "patch_size_", 1))
+
+
+# ---------------------------------------------------------------- transformer
+def _same_form(seqs, X_in, out):
+    """``out`` (N, T, D) back in the form of the input ``X_in``: trailing NaN padding for arrays, a
+    list of ``(T_i,)`` or ``(T_i, D)`` arrays for lists."""
+    if seqs.layout == "list":
+        one_d = all(np.ndim(x) == 1 for x in X_in)
+        return [out[i, :L, 0] if one_d else out[i, :L] for i, L in enumerate(seqs.lengths)]
+    pad = ~valid_mask(seqs)
+    if pad.any():
+        out[pad] = np.nan
+    return out[:, :, 0] if seqs.layout == "2d" else out
+
+
+class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardise each feature of sequences over all their valid time steps.
+
+    Unlike :class:`~sklearn.preprocessing.StandardScaler`, which treats each
+    column of a 2-D ``X`` (each *time step* of univariate sequences) as its
+    own feature and cannot read 3-D or ragged input, this scaler computes one
+    mean and one standard deviation per feature, pooled over every step of
+    every sequence, and ignores padding (trailing NaN, or the missing steps
+    of shorter sequences in a list). It takes ``X`` in every form the skrnn
+    estimators take and returns the same form: a 2-D array of univariate
+    sequences, a 3-D array, or a list of arrays, with padding left as NaN.
+
+    The skrnn estimators do the same standardisation internally with
+    ``scale_input=True`` (their default); use this transformer for other
+    models, to inspect the scaled data, or to share one scaling across
+    several estimators.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Centre each feature.
+    with_std : bool, default=True
+        Divide each feature by its standard deviation (features of zero
+        spread are left unscaled).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_sequence_features,)
+        Mean of each feature over all valid steps (zeros when
+        ``with_mean=False``). ``n_sequence_features`` is 1 for a 2-D ``X``.
+    scale_ : ndarray of shape (n_sequence_features,)
+        Standard deviation of each feature (ones when ``with_std=False``).
+    n_steps_seen_ : int
+        Number of valid time steps the statistics were computed from.
+    n_features_in_ : int
+        As for the estimators: columns (time steps) of a 2-D ``X``, features
+        per step of a 3-D or list ``X``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X`` with string column names.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : Per-column standardisation of flat features.
+    RNNClassifier : Standardises its input the same way with ``scale_input=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import SequenceScaler
+    >>> X = np.array([[1.0, 2.0, 3.0], [5.0, 6.0, np.nan]])   # two univariate sequences, the second shorter
+    >>> Xt = SequenceScaler().fit_transform(X)
+    >>> Xt.round(2)
+    array([[-1.29, -0.75, -0.22],
+           [ 0.86,  1.4 ,   nan]])
+    >>> [x.shape for x in SequenceScaler().fit_transform([np.ones((4, 2)), np.zeros((2, 2))])]
+    [(4, 2), (2, 2)]
+    """
+
+    _parameter_constraints = {"with_mean": ["boolean"], "with_std": ["boolean"]}
+
+    def __init__(self, *, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute each feature's mean and standard deviation over the valid steps of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences, as the estimators take them.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (of each of its steps).
+
+        Returns
+        -------
+        self : object
+            The fitted scaler.
+        """
+        seqs = check_sequences(self, X, reset=True)
+        sw = _check_sample_weight(sample_weight, seqs.X, dtype=np.float64, ensure_non_negative=True)
+        mean, scale = sequence_moments(seqs, sw)
+        D = seqs.X.shape[2]
+        self.mean_ = mean if self.with_mean else np.zeros(D)
+        self.scale_ = scale if self.with_std else np.ones(D)
+        self.n_steps_seen_ = int(seqs.lengths.sum())
+        return self
+
+    def transform(self, X):
+        """Standardise ``X`` with the fitted statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Sequences with the fitted number of features.
+
+        Returns
+        -------
+        X_scaled : ndarray or list of ndarray
+            The same form as ``X`` (2-D, 3-D, or a list of arrays of the
+            input's shapes), padding as NaN, in the input's float dtype.
+        """
+        return self._apply(X, inverse=False)
+
+    def inverse_transform(self, X):
+        """Undo :meth:`transform`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Standardised sequences.
+
+        Returns
+        -------
+        X_original : ndarray or list of ndarray
+            The same form as ``X``, on the original scale.
+        """
+        return self._apply(X, inverse=True)
+
+    def _apply(self, X, inverse):
+        check_is_fitted(self)
+        seqs = check_sequences(self, X, reset=False)
+        if seqs.X.shape[2] != len(self.mean_):
+            raise ValueError(f"X has {seqs.X.shape[2]} features per step, but {type(self).__name__} was fitted "
+                             f"with {len(self.mean_)}.")
+        out = standardise(seqs, self.mean_, self.scale_, inverse=inverse).X
+        return _same_form(seqs, X, out)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # only trailing padding; NaN elsewhere is an error
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,88 @@
+"""The shape of the house: small modules, no import cycle, scikit-learn's private helpers in one place,
+every public method of every estimator working (tested in the estimators' own test modules)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import skrnn
+
+PACKAGE = Path(skrnn.__file__).parent
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _name(path):
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """skrnn modules imported anywhere in ``path`` (top level or inside functions)."""
+    module = _name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("skrnn")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            if base.startswith("skrnn"):
+                out.add(base)
+                out |= {f"{base}.{a.name}" for a in node.names}
+    known = {_name(p) for p in MODULES}
+    return {m for m in out if m in known and m != module}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_over_600_lines(path):
+    assert len(path.read_text().splitlines()) <= 600
+
+
+def test_no_import_cycle_inside_the_package():
+    """A module may import its own package's ``__init__`` chain implicitly, never explicitly in a cycle."""
+    graph = {_name(p): _imports(p) - {"skrnn"} for p in MODULES if p.name != "__init__.py" or p.parent != PACKAGE}
+    graph = {m: {d for d in deps if not PACKAGE.joinpath(*d.split(".")[1:], "__init__.py").exists()}
+             for m, deps in graph.items()}
+    state = {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for d in graph.get(m, ()):
+            assert state.get(d) != "open", f"import cycle: {' -> '.join(path + [d])}"
+            if d not in state:
+                visit(d, path + [d])
+        state[m] = "done"
+
+    for m in graph:
+        if m not in state:
+            visit(m, [m])
+    assert not any("skrnn" == d for deps in graph.values() for d in deps)
+
+
+def test_private_scikit_learn_imports_only_in_compat():
+    for path in MODULES:
+        if path.name == "_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private += [node.module] if any(p.startswith("_") for p in node.module.split(".")) else []
+                assert not private, f"{path.name} imports {private} from {node.module}; use skrnn._compat"
+
+
+def test_one_version_string():
+    hits = [p for p in MODULES if '__version__ = "' in p.read_text()]
+    assert [p.name for p in hits] == ["_version.py"]
+    assert skrnn.__version__ == skrnn._version.__version__
+
+
+@pytest.mark.parametrize("cls", [skrnn.RNNClassifier, skrnn.RNNRegressor, skrnn.RNNForecaster])
+def test_input_tags(cls):
+    tags = cls().__sklearn_tags__()
+    assert tags.input_tags.three_d_array and not tags.input_tags.allow_nan  # NaN only as trailing padding
