@@ -5,9 +5,11 @@ For every config x cell x dtype, on the same data (``N`` sequences of shape
 ``(T, D)``, two classes) and one thread each:
 
 * **skrnn**: ``RNNClassifier(cell, hidden_size=H, batch_size=B, max_iter=E,
-  tol=0).fit(X, y)`` as a user calls it (defaults otherwise: Adam
-  ``learning_rate_init=0.005``, ``clip_norm=5.0``, L2 ``alpha=1e-4`` on the
-  weights, shuffling), then ``predict(X)``.
+  tol=0, patch_size=1).fit(X, y)`` as a user calls it (defaults otherwise:
+  Adam ``learning_rate_init=0.005``, ``clip_norm=5.0``, L2 ``alpha=1e-4`` on
+  the weights, shuffling, input standardisation), then ``predict(X)``.
+  ``patch_size=1`` keeps the model PyTorch's: the default ``'auto'`` reads
+  sequences longer than 32 steps in wider, fewer steps.
 * **torch**: the loop a PyTorch user writes for the same model and objective:
   ``nn.RNN/LSTM/GRU`` + ``nn.Linear`` on ``h_n``, cross-entropy plus the same
   L2 term ``0.5 * alpha * ||W||^2 / B`` on the weight matrices, ``Adam``,
@@ -75,6 +77,8 @@ CELLS = ("rnn", "lstm", "gru")
 DTYPES = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}
 TORCH_CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 LR, CLIP, ALPHA = 0.005, 5.0, 1e-4  # RNNClassifier's defaults
+# patch_size='auto' would read T > 32 steps as fewer, wider steps: another model than PyTorch's
+SAME_MODEL = {"patch_size": 1} if "patch_size" in RNNClassifier().get_params() else {}
 
 
 def make_data(cfg, dtype_name, n, seed=0):
@@ -89,7 +93,7 @@ def make_data(cfg, dtype_name, n, seed=0):
 def skrnn_fit(cell, cfg, X, y, epochs):
     D, H, T, B = CONFIGS[cfg]
     clf = RNNClassifier(cell=cell, hidden_size=H, batch_size=B, max_iter=epochs, tol=0, random_state=0,
-                        learning_rate_init=LR, clip_norm=CLIP, alpha=ALPHA)
+                        learning_rate_init=LR, clip_norm=CLIP, alpha=ALPHA, **SAME_MODEL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return clf.fit(X, y)

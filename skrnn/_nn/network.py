@@ -117,6 +117,49 @@ class Network:
             a = ws[name] = np.empty(shape, dtype=dtype)
         return a
 
+    @staticmethod
+    def _filled(ws, name, shape, dtype, value):
+        """A reusable buffer set to ``value`` when created only: for buffers
+        (or parts of them, like the ones column of ``[x|1]``) that nothing
+        writes, so refilling them at every call would only cost time."""
+        if ws is None:
+            return np.full(shape, value, dtype=dtype)
+        a = ws.get(name)
+        if a is None:
+            a = ws[name] = np.full(shape, value, dtype=dtype)
+        return a
+
+    # Inference projects the input a block of steps at a time, each block's
+    # ``xp`` about this many bytes, so that it is still in cache when the time
+    # loop reads it.  Projecting a (T, 1024)-sequence chunk at once wrote and
+    # re-read 26-100 MB: an LSTM predict ran 1.1-1.4x slower on a quiet
+    # machine, and several times slower when other processes shared the
+    # memory bandwidth.
+    _INFER_BLOCK_BYTES = 1 << 20
+
+    def _infer_blocks(self, x, wa, w_t, b_hh, lengths, hs, c, relu, ws, tag):
+        """Forward-only time loop of one layer and direction, ``hs`` written in place."""
+        T, B, Din = x.shape
+        GH = wa.shape[1]
+        K, cell = self.kernels, self.arch.cell
+        tb = max(1, min(T, self._INFER_BLOCK_BYTES // (B * GH * x.dtype.itemsize)))
+        xa = self._filled(ws, ("xa_block", tag), (tb * B, Din + 1), x.dtype, 1)
+        xp = self._buffer(ws, ("xp_block", tag), (tb, B, GH), x.dtype)
+        for t0 in range(0, T, tb):
+            n = min(tb, T - t0)
+            xa[:n * B, :Din] = x[t0:t0 + n].reshape(n * B, Din)
+            xpb = xp[:n]
+            np.dot(xa[:n * B], wa, out=xpb.reshape(n * B, GH))
+            # steps are valid while t0 + t < length; the block's state starts at hs[t0]
+            L = lengths - t0 if t0 else lengths
+            hb = hs[t0:t0 + n + 1]
+            if cell == "rnn":
+                K.forward(xpb, w_t, L, relu, hb)
+            elif cell == "lstm":
+                K.infer(xpb, w_t, L, hb, c)
+            else:
+                K.infer(xpb, w_t, b_hh, L, hb)
+
     # ------------------------------------------------------------------ forward
     def forward(self, flat, X, lengths, initial_state=None, masks=None):
         """Run the network; returns a cache dict (``'logits'``, ``'out'``...).
@@ -156,36 +199,37 @@ class Network:
                 Din = x.shape[2]
                 GH = w_hh.shape[0]
                 tag = (layer, d)
-                xp = buf(ws, ("xp", tag), (T, B, GH), dtype)
-                xp2 = xp.reshape(T * B, GH)
                 # the bias rides in the product as a column of ones ([x|1] @
                 # [W_ih^T; b]): free in BLAS, where a separate pass over xp
                 # cost 5 % of a small LSTM step; the backward pass gets the
                 # bias gradient from the same augmented x
-                xa = buf(ws, ("xa", tag), (T * B, Din + 1), dtype)
-                xa[:, :Din] = x.reshape(T * B, Din)
-                xa[:, Din] = 1
                 wa = buf(ws, ("wa", tag), (Din + 1, GH), dtype)
                 wa[:Din] = w_ih.T
                 if cell == "gru":
                     wa[Din] = b_ih
                 else:
                     np.add(b_ih, b_hh, out=wa[Din])
-                np.dot(xa, wa, out=xp2)  # np.matmul is 5x slower here for small Din
                 hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
                 k = layer * dirs + d
                 hs[0] = 0 if h0 is None else h0[k]
-                e = {"x": x, "xa": xa, "hs": hs}
                 w_t = buf(ws, ("w_t", tag), (H, GH), dtype)
                 np.copyto(w_t, w_hh.T)
+                if infer:
+                    e = {"x": x, "hs": hs}
+                    c = None
+                    if cell == "lstm":
+                        c = buf(ws, ("c", tag), (B, H), dtype)
+                        c[...] = 0 if c0 is None else c0[k]
+                    self._infer_blocks(x, wa, w_t, b_hh, lengths, hs, c, relu, ws, tag)
+                    entries.append(e)
+                    continue
+                xa = self._filled(ws, ("xa", tag), (T * B, Din + 1), dtype, 1)  # the ones column stays
+                xa[:, :Din] = x.reshape(T * B, Din)
+                xp = buf(ws, ("xp", tag), (T, B, GH), dtype)
+                np.dot(xa, wa, out=xp.reshape(T * B, GH))  # np.matmul is 5x slower here for small Din
+                e = {"x": x, "xa": xa, "hs": hs}
                 if cell == "rnn":
                     K.forward(xp, w_t, lengths, relu, hs)
-                elif infer and cell == "lstm":
-                    c = buf(ws, ("c", tag), (B, H), dtype)
-                    c[...] = 0 if c0 is None else c0[k]
-                    K.infer(xp, w_t, lengths, hs, c)
-                elif infer:
-                    K.infer(xp, w_t, b_hh, lengths, hs)
                 elif cell == "lstm":
                     cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
                     cs[0] = 0 if c0 is None else c0[k]
@@ -384,8 +428,7 @@ class Network:
             dh0 = np.zeros((arch.num_layers * dirs, B, H), dtype=dtype)
             dc0 = np.zeros_like(dh0) if cell == "lstm" else None
         relu = arch.activation == "relu"
-        ones = buf(ws, "ones", (T * B,), dtype)
-        ones.fill(1)
+        ones = self._filled(ws, "ones", (T * B,), dtype, 1)
         for layer in range(arch.num_layers - 1, -1, -1):
             dinp = None
             need_dx = full or layer > 0
@@ -393,9 +436,8 @@ class Network:
                 n_ih, n_hh, n_bih, n_bhh = self._names[layer][d]
                 tag = (layer, d)
                 k = layer * dirs + d
-                if dout is None:
-                    dhs = buf(ws, ("dhs", tag), (T, B, H), dtype)
-                    dhs.fill(0)
+                if dout is None:  # no gradient at the steps (kernels never write dhs)
+                    dhs = self._filled(ws, ("dhs", tag), (T, B, H), dtype, 0)
                 else:
                     dhs = np.ascontiguousarray(dout[:, :, d * H:(d + 1) * H])
                     if d == 1:
