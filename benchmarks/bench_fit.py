@@ -29,8 +29,9 @@ Repetitions of the four are interleaved (the order rotates) and medians
 reported.  Times are the process's CPU time (``--clock cpu``, the default):
 every side computes on one thread, and on a shared machine CPU time is far
 less disturbed by other processes than elapsed time (``--clock wall``),
-which under load measured a predict at 4x its CPU time.  Ratios: ``vs torch = torch time / skrnn time`` (above 1: skrnn is
-faster), likewise ``vs mlp``.
+which under load measured a predict at 4x its CPU time.  Ratios:
+``vs torch = torch time / skrnn time`` (above 1: skrnn is faster), likewise
+``vs mlp``.
 
 ``--profile`` prints, for the chosen combinations, a cProfile summary of one
 fit: the kernels (Numba dispatchers), the network's Python around them, the
@@ -293,7 +294,7 @@ def profile_one(cell, cfg, dtype_name, n, epochs):
         print(f"   {100 * t / total:5.1f} %  {1e3 * t:8.2f} ms  {b}")
     print("   top functions by own time:")
     rows = sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:14]
-    for (filename, line, funcname), (cc, nc, tt, ct, _) in rows:
+    for (filename, line, funcname), (_, nc, tt, _, _) in rows:
         where = filename.split("site-packages/")[-1].split("/work/wt/")[-1]
         print(f"   {1e3 * tt:8.2f} ms {nc:>7} calls  {funcname} ({where}:{line})")
 
