@@ -18,6 +18,7 @@ import statistics
 import time
 
 import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401 - the BLAS Numba's np.dot calls: loaded before threadpool_limits
 import torch
 from threadpoolctl import threadpool_limits
 

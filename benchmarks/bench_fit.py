@@ -56,6 +56,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401 - the BLAS Numba's np.dot calls: loaded before threadpool_limits
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
