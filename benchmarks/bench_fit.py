@@ -328,8 +328,13 @@ print(json.dumps({"import": t1 - t0, "first": t2 - t1, "modules": len(sys.module
 def run_startup(args):
     env = dict(os.environ)
     env.pop("SKRNN_DISABLE_CACHE", None)
+    # bytecode caching on, as in any installation (pip compiles .pyc files): with
+    # PYTHONDONTWRITEBYTECODE set, an editable skrnn compiled all its modules from source in
+    # every process (~0.15 s) while scikit-learn's came from .pyc files; the warm-up run writes them
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     res = {"skrnn": [], "sklearn": []}
-    subprocess.run([sys.executable, "-c", STARTUP_CHILD, "skrnn"], env=env, check=True, capture_output=True)
+    for which in ("skrnn", "sklearn"):  # warm-up: Numba cache, .pyc files, OS file cache
+        subprocess.run([sys.executable, "-c", STARTUP_CHILD, which], env=env, check=True, capture_output=True)
     for r in range(args.startup_reps):
         for which in (("skrnn", "sklearn") if r % 2 == 0 else ("sklearn", "skrnn")):
             out = subprocess.run([sys.executable, "-c", STARTUP_CHILD, which], env=env, check=True,

@@ -32,7 +32,6 @@ import threading
 import numpy as np
 
 from .heads import activate, loss_rows
-from .kernels import KERNELS
 from .optim import penalty, weight_runs
 from .params import Layout, initialize
 from .pooling import pool_backward, pool_forward
@@ -77,6 +76,8 @@ class Network:
         self.head = head
         self.sequence_output = sequence_output
         self.layout = Layout(arch)
+        from .kernels import KERNELS  # imported (with Numba) by the first network, not by ``import skrnn``
+
         self.kernels = KERNELS[arch.cell]
         self._names = [[arch.layer_names(layer, d) for d in range(arch.num_directions)]
                        for layer in range(arch.num_layers)]
