@@ -138,8 +138,8 @@ class Network:
     # memory bandwidth.
     _INFER_BLOCK_BYTES = 1 << 20
 
-    def _infer_blocks(self, x, wa, w_t, b_hh, lengths, hs, c, relu, ws, tag):
-        """Forward-only time loop of one layer and direction, ``hs`` written in place."""
+    def _infer_blocks(self, x, wa, w_t, b_hh, lengths, hs, relu, ws, tag):
+        """Forward-only time loop of one Elman or GRU layer and direction, ``hs`` written in place."""
         T, B, Din = x.shape
         GH = wa.shape[1]
         K, cell = self.kernels, self.arch.cell
@@ -156,10 +156,37 @@ class Network:
             hb = hs[t0:t0 + n + 1]
             if cell == "rnn":
                 K.forward(xpb, w_t, L, relu, hb)
-            elif cell == "lstm":
-                K.infer(xpb, w_t, L, hb, c)
             else:
                 K.infer(xpb, w_t, b_hh, L, hb)
+
+    def _lstm_layer(self, x, w_ih, w_hh, b_ih, b_hh, lengths, h0, c0, k, ws, tag, infer):
+        """One LSTM layer and direction: each step is one product ``[h_{t-1} | x_t | 1] @ [W_hh^T;
+        W_ih^T; b_ih + b_hh]`` (the input projection rides in it), the states kept beside the inputs
+        in ``z`` so that the weight gradients are one product too; ``hs`` is a view into ``z``.
+        Measured against a separate projection: forward 5-11 % and weight gradients 4-11 % faster."""
+        T, B, Din = x.shape
+        GH, H = w_hh.shape
+        dtype = x.dtype
+        buf = self._buffer
+        wc = buf(ws, ("w_cat", tag), (H + Din + 1, GH), dtype)
+        wc[:H] = w_hh.T
+        wc[H:H + Din] = w_ih.T
+        np.add(b_ih, b_hh, out=wc[H + Din])
+        if infer:  # the same arithmetic, one step's [h | x | 1] at a time
+            hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
+            hs[0] = 0 if h0 is None else h0[k]
+            c = buf(ws, ("c", tag), (B, H), dtype)
+            c[...] = 0 if c0 is None else c0[k]
+            self.kernels.infer(np.ascontiguousarray(x), wc, lengths, hs, c)
+            return {"x": x, "hs": hs}
+        z = self._filled(ws, ("z", tag), (T + 1, B, H + Din + 1), dtype, 1)  # the ones column stays
+        z[0, :, :H] = 0 if h0 is None else h0[k]
+        z[:T, :, H:H + Din] = x
+        cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
+        cs[0] = 0 if c0 is None else c0[k]
+        gates = buf(ws, ("gates", tag), (T, B, GH), dtype)
+        self.kernels.forward(z, wc, lengths, cs, gates)
+        return {"x": x, "z": z, "hs": z[:, :, :H], "cs": cs, "gates": gates}
 
     # ------------------------------------------------------------------ forward
     def forward(self, flat, X, lengths, initial_state=None, masks=None):
@@ -200,6 +227,10 @@ class Network:
                 Din = x.shape[2]
                 GH = w_hh.shape[0]
                 tag = (layer, d)
+                k = layer * dirs + d
+                if cell == "lstm":
+                    entries.append(self._lstm_layer(x, w_ih, w_hh, b_ih, b_hh, lengths, h0, c0, k, ws, tag, infer))
+                    continue
                 # the bias rides in the product as a column of ones ([x|1] @
                 # [W_ih^T; b]): free in BLAS, where a separate pass over xp
                 # cost 5 % of a small LSTM step; the backward pass gets the
@@ -211,18 +242,12 @@ class Network:
                 else:
                     np.add(b_ih, b_hh, out=wa[Din])
                 hs = buf(ws, ("hs", tag), (T + 1, B, H), dtype)
-                k = layer * dirs + d
                 hs[0] = 0 if h0 is None else h0[k]
                 w_t = buf(ws, ("w_t", tag), (H, GH), dtype)
                 np.copyto(w_t, w_hh.T)
                 if infer:
-                    e = {"x": x, "hs": hs}
-                    c = None
-                    if cell == "lstm":
-                        c = buf(ws, ("c", tag), (B, H), dtype)
-                        c[...] = 0 if c0 is None else c0[k]
-                    self._infer_blocks(x, wa, w_t, b_hh, lengths, hs, c, relu, ws, tag)
-                    entries.append(e)
+                    self._infer_blocks(x, wa, w_t, b_hh, lengths, hs, relu, ws, tag)
+                    entries.append({"x": x, "hs": hs})
                     continue
                 xa = self._filled(ws, ("xa", tag), (T * B, Din + 1), dtype, 1)  # the ones column stays
                 xa[:, :Din] = x.reshape(T * B, Din)
@@ -231,12 +256,6 @@ class Network:
                 e = {"x": x, "xa": xa, "hs": hs}
                 if cell == "rnn":
                     K.forward(xp, w_t, lengths, relu, hs)
-                elif cell == "lstm":
-                    cs = buf(ws, ("cs", tag), (T + 1, B, H), dtype)
-                    cs[0] = 0 if c0 is None else c0[k]
-                    e["cs"] = cs
-                    e["gates"] = buf(ws, ("gates", tag), (T, B, GH), dtype)
-                    K.forward(xp, w_t, lengths, hs, cs, e["gates"])
                 else:
                     e["gates"] = buf(ws, ("gates", tag), (T, B, GH), dtype)
                     e["hn"] = buf(ws, ("hn", tag), (T, B, H), dtype)
@@ -476,18 +495,29 @@ class Network:
                 dhp2 = dhp.reshape(T * B, GH)
                 # weight gradients as (in, out) products, then a transposed
                 # copy: 15-30 % faster in OpenBLAS than (out, in) for long T*B
-                # [x|1]^T @ dxp: the input weights' and bias gradients in one product
-                gt = buf(ws, ("gw_ih_t", tag), (Din + 1, GH), dtype)
-                np.dot(e["xa"].T, dxp2, out=gt)
-                G[n_ih][...] = gt[:Din].T
-                G[n_bih][...] = gt[Din]
-                gt = buf(ws, ("gw_hh_t", tag), (H, GH), dtype)
-                np.dot(hs[:-1].reshape(T * B, H).T, dhp2, out=gt)
-                G[n_hh][...] = gt.T
-                if dhp is dxp:
-                    G[n_bhh][...] = G[n_bih]
+                if cell == "lstm":
+                    # [h|x|1]^T @ dxp: every weight's and the bias gradient in one
+                    # product (4-11 % faster than two: dxp is read once)
+                    z = e["z"]
+                    gt = buf(ws, ("gw_cat_t", tag), (z.shape[2], GH), dtype)
+                    np.dot(z[:-1].reshape(T * B, z.shape[2]).T, dxp2, out=gt)
+                    G[n_hh][...] = gt[:H].T
+                    G[n_ih][...] = gt[H:H + Din].T
+                    G[n_bih][...] = gt[H + Din]
+                    G[n_bhh][...] = gt[H + Din]
                 else:
-                    np.dot(ones, dhp2, out=G[n_bhh])
+                    # [x|1]^T @ dxp: the input weights' and bias gradients in one product
+                    gt = buf(ws, ("gw_ih_t", tag), (Din + 1, GH), dtype)
+                    np.dot(e["xa"].T, dxp2, out=gt)
+                    G[n_ih][...] = gt[:Din].T
+                    G[n_bih][...] = gt[Din]
+                    gt = buf(ws, ("gw_hh_t", tag), (H, GH), dtype)
+                    np.dot(hs[:-1].reshape(T * B, H).T, dhp2, out=gt)
+                    G[n_hh][...] = gt.T
+                    if dhp is dxp:
+                        G[n_bhh][...] = G[n_bih]
+                    else:
+                        np.dot(ones, dhp2, out=G[n_bhh])
                 if need_dx:
                     dx = np.dot(dxp2, P[n_ih]).reshape(T, B, Din)
                     if d == 1:

@@ -3,8 +3,13 @@
     i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.)
     c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 
-Each step is one ``(B, H) @ (H, 4H)`` product (BLAS) followed by contiguous,
-vectorisable passes over the ``(B, 4H)`` block.  In float32, ``tanh`` is a
+The forward kernels run one ``(B, H + D + 1) @ (H + D + 1, 4H)`` product per
+step, ``[h_{t-1} | x_t | 1] @ [W_hh^T; W_ih^T; b]``: the input projection
+rides in the recurrent product (no ``(T, B, 4H)`` projection written and read
+back), and the states live beside the inputs in one buffer ``z``, so that the
+weight gradients are one product too.  The backward kernel runs one
+``(B, 4H) @ (4H, H)`` product per step.  Each product is followed by
+contiguous, vectorisable passes over the ``(B, 4H)`` block.  In float32, ``tanh`` is a
 rational approximation that LLVM vectorises (max abs error ~3e-7, a few ulp)
 and ``sigmoid(x) = 0.5 + 0.5 tanh(x / 2)``; float64 uses an
 exact-to-2-ulp vectorisable ``tanh`` and ``sigmoid`` so it matches
@@ -92,58 +97,61 @@ def _sigmoid64(x):
 
 
 @kernel
-def forward(xp, w_hh_t, lengths, hs, cs, gates):
+def forward(z, w_cat_t, lengths, cs, gates):
     """Run the recurrence.
 
-    xp : (T, B, 4H) input projection with both biases added.
-    w_hh_t : (H, 4H) transposed recurrent weights.
-    hs, cs : (T+1, B, H) outputs; ``hs[0]``, ``cs[0]`` hold the initial state.
+    z : (T+1, B, H+D+1) states and inputs side by side, ``z[t] = [h_{t-1} | x_t | 1]``.
+        On entry ``z[0, :, :H]`` holds the initial state and ``z[:T, :, H:]`` the
+        inputs and a column of ones; the kernel writes ``h_t`` into ``z[t+1, :, :H]``.
+    w_cat_t : (H+D+1, 4H) ``[W_hh^T; W_ih^T; b_ih + b_hh]``.
+    cs : (T+1, B, H) output cell states; ``cs[0]`` holds the initial state.
     gates : (T, B, 4H) output: activated gates, kept for the backward pass.
     """
-    T, B, G = xp.shape
+    T, B, G = gates.shape
     H = G // 4
     # BLAS writes into a small reused buffer: writing its output straight into
     # ``gates[t]`` (fresh memory every step) made the product 1.5x slower
-    rec = np.empty((B, G), dtype=xp.dtype)
+    rec = np.empty((B, G), dtype=z.dtype)
     # float32: every gate is c0 + s * tanh(s * a) (sigmoid: s = c0 = 1/2;
     # g: s = 1, c0 = 0), so a row is activated in one vectorised loop
-    sc = np.full(G, 0.5, dtype=xp.dtype)
-    c0 = np.full(G, 0.5, dtype=xp.dtype)
+    sc = np.full(G, 0.5, dtype=z.dtype)
+    c0 = np.full(G, 0.5, dtype=z.dtype)
     sc[2 * H:3 * H] = 1
     c0[2 * H:3 * H] = 0
-    f32 = xp.itemsize == 4
+    f32 = z.itemsize == 4
     # gates as (T, B, gate, H): a gate's row is indexed, never sliced.  Every
     # slice or row view taken inside the loops costs an atomic incref/decref
     # pair (Numba's reference counting), which took a third of a small
-    # backward pass
+    # backward pass.  The state comes first in z for the same reason: h_t is
+    # z[t + 1, b, j], with no runtime offset that would stop vectorisation
     g4 = gates.reshape((T, B, 4, H))
     for t in range(T):
-        np.dot(hs[t], w_hh_t, rec)
+        np.dot(z[t], w_cat_t, rec)
         for b in range(B):
             if t < lengths[b]:
                 if f32:
                     for j in range(G):
-                        gates[t, b, j] = c0[j] + sc[j] * _tanh32(sc[j] * (xp[t, b, j] + rec[b, j]))
+                        gates[t, b, j] = c0[j] + sc[j] * _tanh32(sc[j] * rec[b, j])
                     # one loop for c and h (short rows: loop set-up is the cost)
                     for j in range(H):
                         cj = g4[t, b, 1, j] * cs[t, b, j] + g4[t, b, 0, j] * g4[t, b, 2, j]
                         cs[t + 1, b, j] = cj
-                        hs[t + 1, b, j] = g4[t, b, 3, j] * _tanh32(cj)
+                        z[t + 1, b, j] = g4[t, b, 3, j] * _tanh32(cj)
                 else:
                     for j in range(2 * H):
-                        gates[t, b, j] = _sigmoid64(xp[t, b, j] + rec[b, j])
+                        gates[t, b, j] = _sigmoid64(rec[b, j])
                     for j in range(H):
-                        g4[t, b, 2, j] = _tanh64(xp[t, b, 2 * H + j] + rec[b, 2 * H + j])
+                        g4[t, b, 2, j] = _tanh64(rec[b, 2 * H + j])
                     for j in range(H):
-                        g4[t, b, 3, j] = _sigmoid64(xp[t, b, 3 * H + j] + rec[b, 3 * H + j])
+                        g4[t, b, 3, j] = _sigmoid64(rec[b, 3 * H + j])
                     for j in range(H):
                         cj = g4[t, b, 1, j] * cs[t, b, j] + g4[t, b, 0, j] * g4[t, b, 2, j]
                         cs[t + 1, b, j] = cj
-                        hs[t + 1, b, j] = g4[t, b, 3, j] * _tanh64(cj)
+                        z[t + 1, b, j] = g4[t, b, 3, j] * _tanh64(cj)
             else:
                 for j in range(H):
                     cs[t + 1, b, j] = cs[t, b, j]
-                    hs[t + 1, b, j] = hs[t, b, j]
+                    z[t + 1, b, j] = z[t, b, j]
                 for j in range(G):
                     gates[t, b, j] = 0
 
@@ -219,47 +227,62 @@ def backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):
 
 
 @kernel
-def infer(xp, w_hh_t, lengths, hs, c):
-    """Forward pass for prediction: like :func:`forward`, but stores neither
-    the gates nor every cell state (less memory traffic; compiled only when a
-    model predicts).
+def infer(x, w_cat_t, lengths, hs, c):
+    """Forward pass for prediction: the arithmetic of :func:`forward` (so
+    predictions equal the training forward pass bit for bit), but it stores
+    neither the gates nor every cell state, and builds each step's
+    ``[h_{t-1} | x_t | 1]`` row in a small buffer (compiled only when a model
+    predicts).
 
-    xp : (T, B, 4H) input projection with both biases added.
-    w_hh_t : (H, 4H) transposed recurrent weights.
+    x : (T, B, D) inputs.
+    w_cat_t : (H+D+1, 4H) ``[W_hh^T; W_ih^T; b_ih + b_hh]``.
     hs : (T+1, B, H) output; ``hs[0]`` holds the initial state.
     c : (B, H) in: initial cell state; out: final cell state.
     """
-    T, B, G = xp.shape
+    T, B, D = x.shape
+    K, G = w_cat_t.shape
     H = G // 4
-    rec = np.empty((B, G), dtype=xp.dtype)
-    sc = np.full(G, 0.5, dtype=xp.dtype)
-    c0 = np.full(G, 0.5, dtype=xp.dtype)
+    z = np.empty((B, K), dtype=x.dtype)
+    rec = np.empty((B, G), dtype=x.dtype)
+    sc = np.full(G, 0.5, dtype=x.dtype)
+    c0 = np.full(G, 0.5, dtype=x.dtype)
     sc[2 * H:3 * H] = 1
     c0[2 * H:3 * H] = 0
-    f32 = xp.itemsize == 4
+    f32 = x.itemsize == 4
     r4 = rec.reshape((B, 4, H))  # activated in place, gates indexed (no row views: see forward)
+    for b in range(B):
+        for j in range(H):
+            z[b, j] = hs[0, b, j]
+        z[b, H + D] = 1
     for t in range(T):
-        np.dot(hs[t], w_hh_t, rec)
+        for b in range(B):
+            for k in range(D):
+                z[b, H + k] = x[t, b, k]
+        np.dot(z, w_cat_t, rec)
         for b in range(B):
             if t < lengths[b]:
                 if f32:
                     for j in range(G):
-                        rec[b, j] = c0[j] + sc[j] * _tanh32(sc[j] * (xp[t, b, j] + rec[b, j]))
+                        rec[b, j] = c0[j] + sc[j] * _tanh32(sc[j] * rec[b, j])
                     for j in range(H):
                         cj = r4[b, 1, j] * c[b, j] + r4[b, 0, j] * r4[b, 2, j]
                         c[b, j] = cj
-                        hs[t + 1, b, j] = r4[b, 3, j] * _tanh32(cj)
+                        hj = r4[b, 3, j] * _tanh32(cj)
+                        hs[t + 1, b, j] = hj
+                        z[b, j] = hj
                 else:
                     for j in range(2 * H):
-                        rec[b, j] = _sigmoid64(xp[t, b, j] + rec[b, j])
+                        rec[b, j] = _sigmoid64(rec[b, j])
                     for j in range(H):
-                        r4[b, 2, j] = _tanh64(xp[t, b, 2 * H + j] + r4[b, 2, j])
+                        r4[b, 2, j] = _tanh64(r4[b, 2, j])
                     for j in range(H):
-                        r4[b, 3, j] = _sigmoid64(xp[t, b, 3 * H + j] + r4[b, 3, j])
+                        r4[b, 3, j] = _sigmoid64(r4[b, 3, j])
                     for j in range(H):
                         cj = r4[b, 1, j] * c[b, j] + r4[b, 0, j] * r4[b, 2, j]
                         c[b, j] = cj
-                        hs[t + 1, b, j] = r4[b, 3, j] * _tanh64(cj)
+                        hj = r4[b, 3, j] * _tanh64(cj)
+                        hs[t + 1, b, j] = hj
+                        z[b, j] = hj
             else:
                 for j in range(H):
                     hs[t + 1, b, j] = hs[t, b, j]
