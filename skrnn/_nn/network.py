@@ -144,8 +144,8 @@ class Network:
         GH = wa.shape[1]
         K, cell = self.kernels, self.arch.cell
         tb = max(1, min(T, self._INFER_BLOCK_BYTES // (B * GH * x.dtype.itemsize)))
-        xa = self._filled(ws, ("xa_block", tag), (tb * B, Din + 1), x.dtype, 1)
-        xp = self._buffer(ws, ("xp_block", tag), (tb, B, GH), x.dtype)
+        xa = self._filled(ws, ("xa_block", tag, tb), (tb * B, Din + 1), x.dtype, 1)
+        xp = self._buffer(ws, ("xp_block", tag, tb), (tb, B, GH), x.dtype)
         for t0 in range(0, T, tb):
             n = min(tb, T - t0)
             xa[:n * B, :Din] = x[t0:t0 + n].reshape(n * B, Din)
