@@ -2,6 +2,8 @@
 every public method of every estimator working (tested in the estimators' own test modules)."""
 
 import ast
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,25 @@ def test_one_version_string():
 def test_input_tags(cls):
     tags = cls().__sklearn_tags__()
     assert tags.input_tags.three_d_array and not tags.input_tags.allow_nan  # NaN only as trailing padding
+
+
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {"sklearn": "scikit-learn"}
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """A module the library imports at run time (anywhere in skrnn/) is in pyproject's ``dependencies``: an
+    undeclared one works on a developer's machine and fails on a fresh install."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    imported = set()
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "skrnn"}
+    missing = {DISTRIBUTIONS.get(m, m) for m in third_party} - declared
+    assert not missing, f"imported but not declared in pyproject.toml's dependencies: {sorted(missing)}"
