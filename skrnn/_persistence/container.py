@@ -1,9 +1,10 @@
 """The file as bytes: a zip archive of ``.npy`` members (what ``np.savez`` writes), read defensively, and the
 integrity digest over its content.
 
-Reading never trusts a size or a header: before anything is decompressed or allocated, every member must be
-stored uncompressed (as skrnn writes them) with declared sizes that add up to no more than the file itself
-(a zip bomb declares far more), and every ``.npy`` header must describe a plain array (booleans, integers,
+Reading never trusts a size or a header: before anything is read or allocated, every member must be stored
+uncompressed (as skrnn writes them: nothing is ever inflated, so a compressed zip bomb is refused unread)
+with declared sizes that add up to no more than the file itself (a forged header declaring more is refused
+too), and every ``.npy`` header must describe a plain array (booleans, integers,
 floats or strings, native byte order, C order; never objects, which would need pickle) whose byte count is
 exactly what remains of its member. Arrays are then read with bounded reads and never unpickled.
 """
@@ -87,14 +88,16 @@ class Archive:
             if not info.filename.endswith(".npy") or info.is_dir():
                 raise Corrupt(f"member {info.filename!r} is not an array (.npy)")
             if info.compress_type != zipfile.ZIP_STORED:
-                raise Corrupt(f"member {info.filename!r} is compressed; skrnn stores its members uncompressed")
-            if info.file_size != info.compress_size:
-                raise Corrupt(f"member {info.filename!r} declares {info.file_size} bytes but stores "
-                              f"{info.compress_size}")
+                raise Corrupt(f"member {info.filename!r} is compressed ({info.compress_size} bytes declaring "
+                              f"{info.file_size} uncompressed); skrnn stores its members uncompressed, so nothing is "
+                              "ever inflated")
             total += info.file_size
             if total > self.size:
                 raise Corrupt(f"member {info.filename!r} declares {info.file_size} bytes uncompressed: the "
                               f"members would hold more than the whole file ({self.size} bytes), as in a zip bomb")
+            if info.file_size != info.compress_size:
+                raise Corrupt(f"member {info.filename!r} declares {info.file_size} bytes but stores "
+                              f"{info.compress_size}")
         self.names = {n[:-4] for n in names}
         self.infos = {i.filename[:-4]: i for i in infos}
 
