@@ -68,6 +68,11 @@ def _per_step_regressor():
     return RNNRegressor(return_sequences=True, **SMALL), X, np.cumsum(X[:, :, 0], axis=1)
 
 
+def _attention_patches_scaled_input():
+    X = sequences(T=8, D=2) * 50 + 3
+    return RNNClassifier(pooling="attention", patch_size=2, scale_input=True, **SMALL), X, X[:, -1, 0] > 3
+
+
 def _seq2seq_ragged():
     rng = np.random.default_rng(0)
     X = [rng.normal(size=(L, 2)) for L in rng.integers(2, 7, size=30)]
@@ -128,6 +133,7 @@ MODELS = {
     "float32 + RandomState parameter": _float32_random_state_instance,
     "forecaster window face": _forecaster_window_face,
     "regressor with return_sequences": _per_step_regressor,
+    "attention pooling + patches + scaled input": _attention_patches_scaled_input,
     "seq2seq regressor on ragged lists": _seq2seq_ragged,
     "text generator, non-ASCII": _text,
     "forecaster series face + intervals": _series_face_intervals,

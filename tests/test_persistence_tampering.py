@@ -36,6 +36,8 @@ def _models():
     df = pd.DataFrame(X, columns=list("abcde"))
     return {
         "clf": lambda: RNNClassifier(**SMALL).fit(X, labels),
+        "att": lambda: RNNClassifier(pooling="attention", patch_size=2, scale_input=True, **SMALL).fit(
+            X.reshape(30, 5, 1).repeat(2, axis=2), labels),
         "reg": lambda: RNNRegressor(**SMALL).fit(df, X[:, 0]),
         "s2s": lambda: RNNSeq2SeqRegressor(**SMALL).fit(X, X[:, :2]),
         "txt": lambda: RNNTextGenerator(min_frequency=1, **SMALL).fit("hello world"),
@@ -218,6 +220,19 @@ TAMPERED = {
         "reg", attr("_y_mean", {"array": "nowhere"}),
         r"attribute _y_mean refers to the array 'nowhere', which the file "
                                                       r"does not hold"),
+    "an unknown pooling": ("att", arch_set("pooling", "evil"),
+                           r"_arch: the architecture's pooling 'evil' is out of range"),
+    "attention pooling without its query weights": (
+        "att", arch_set("pooling", "mean"), r"_flat has \d+ weights, but the architecture \(.*\) has \d+"),
+    "another patch size than the network's": ("att", attr("patch_size_", {"json": 3}),
+                                              r"n_features_in_ is 2 with 3d input in patches of 3, so the network "
+                                              r"reads 6 feature\(s\) per step; its architecture reads 4"),
+    "a zero input scale": ("att", array("_x_scale", np.zeros_like), r"_x_scale has an entry <= 0"),
+    "an input scale without its mean": (
+        "att", attr("_x_mean", {"json": None}), r"attributes _x_mean and _x_scale: the input scaling has one without"),
+    "input scaling for another number of features": (
+        "att", both(array("_x_mean", lambda a: a[:1]), array("_x_scale", lambda a: a[:1])),
+        r"attributes _x_mean and _x_scale have 1 and 1 entries for 2 input feature\(s\)"),
     # the other estimators
     "a vocabulary that does not match its codes": (
         "txt", lambda m, a: m["attributes"]["vocabulary_"]["json"]["__dict__"][0].__setitem__(1, 7),

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._nn.optim import SGD, Adam
 from .._nn.params import GATES, Architecture
+from .._nn.pooling import POOLINGS
 from .._nn.schedules import SCHEDULES
 from . import series_state
 from .container import Corrupt
@@ -147,6 +148,7 @@ class Reader:
         if missing:
             raise Corrupt(f"{where}: the architecture lacks {missing[0]!r}")
         checks = {"cell": lambda v: v in GATES, "activation": lambda v: v in ACTIVATIONS,
+                  "pooling": lambda v: v in POOLINGS,
                   "bidirectional": lambda v: isinstance(v, bool),
                   **{k: lambda v: is_int(v) and 1 <= v <= 1_000_000
                      for k in ("n_features", "hidden_size", "n_outputs", "num_layers")}}

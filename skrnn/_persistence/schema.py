@@ -119,18 +119,22 @@ NETWORK = {"n_features_in_": _int(1), "feature_names_in_": _str_array, "_input_l
            "_random_state": _instance(np.random.RandomState), "_flat": _float_array(dtypes=(np.float32, np.float64)),
            "_optimizer": _none_or(_instance(Adam, SGD)), "n_outputs_": _int(1)}
 TARGETS = {"_y_1d": _bool, "_y_mean": _float_array(), "_y_scale": _float_array(positive=True)}
+INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array(positive=True)),  # scale_input
+          "patch_size_": _int(1)}
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
 # validation curves)
-OPTIONAL = {"feature_names_in_", "learning_rate_curve_"}
+# absent in files written before input scaling and patches existed (the network then reads X as it is)
+OPTIONAL = {"feature_names_in_", "learning_rate_curve_"} | set(INPUTS)
 
 ATTRIBUTES = {
-    "RNNClassifier": {**NETWORK, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
+    "RNNClassifier": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
                       "_sequence_output": _bool, "_multilabel": _bool, "classes_": _labels,
                       "_head": _one_of("softmax", "sigmoid")},
-    "RNNRegressor": {**NETWORK, **HISTORY, **VALIDATION, **TARGETS, "_arch": _instance(Architecture),
+    "RNNRegressor": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS, "_arch": _instance(Architecture),
                      "_sequence_output": _bool},
-    "RNNForecaster": {**NETWORK, **HISTORY, **VALIDATION, **TARGETS, "_arch": _none_or(_instance(Architecture)),
-                      "_sequence_output": _bool, "_series": _none_or(_instance(Series)),
+    "RNNForecaster": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS,
+                      "_arch": _none_or(_instance(Architecture)), "_sequence_output": _bool,
+                      "_series": _none_or(_instance(Series)),
                       "_config": _none_or(_config), "_scaling": _instance(Scaling), "seasonal_period_": _int(1),
                       "n_series_": _int(1), "_calibration": _none_or(_calibration)},
     "RNNSeq2SeqRegressor": {**NETWORK, **HISTORY, **VALIDATION, **TARGETS, "_config": _config,
@@ -207,15 +211,24 @@ def _weights(a, size, what):
 
 
 def _inputs(a, n_features):
-    """The input layout against the network's input size, and the column names against n_features_in_."""
+    """The input layout (and patch size) against the network's input size, the input scaling and column
+    names against the features."""
     layout, n_in = a["_input_layout"], a["n_features_in_"]
-    expected = 1 if layout == "2d" else n_in
-    if n_features != expected:
-        raise Corrupt(f"attribute n_features_in_ is {n_in} with {layout} input, so the network reads {expected} "
-                      f"feature(s) per step; its architecture reads {n_features}")
+    per_step = 1 if layout == "2d" else n_in
+    patch = a.get("patch_size_", 1)
+    if n_features != per_step * patch:
+        raise Corrupt(f"attribute n_features_in_ is {n_in} with {layout} input{f' in patches of {patch}' * (patch > 1)}"
+                      f", so the network reads {per_step * patch} feature(s) per step; its architecture reads "
+                      f"{n_features}")
     names = a.get("feature_names_in_")
     if names is not None and len(names) != n_in:
         raise Corrupt(f"attribute feature_names_in_ has {len(names)} names for {n_in} features")
+    mean, scale = a.get("_x_mean"), a.get("_x_scale")
+    if (mean is None) != (scale is None):
+        raise Corrupt("attributes _x_mean and _x_scale: the input scaling has one without the other")
+    if mean is not None and not (len(mean) == len(scale) == per_step):
+        raise Corrupt(f"attributes _x_mean and _x_scale have {len(mean)} and {len(scale)} entries for {per_step} "
+                      "input feature(s)")
 
 
 def _targets(a, n_outputs):
