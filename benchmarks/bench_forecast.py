@@ -57,6 +57,8 @@ VARIANTS = {
     "n3": dict(n_estimators=3),
     "n12": dict(n_estimators=12),
     "mean_comb": dict(combine="mean"),
+    "noseason_n10": dict(season=False, n_estimators=10),
+    "noseason_mean": dict(season=False, normalise="mean"),
 }
 
 
@@ -110,7 +112,12 @@ def skrnn_recipe(train, m, h, seed, **kw):
 
 def proto(train, m, h, seed, **kw):
     f = EnsembleForecaster(random_state=seed, **{**DEFAULT, **kw}).fit(train, m, h)
-    return f.predict(LEVEL)
+    mean, lo, hi = f.predict(LEVEL)
+    # what an offline study of interval rules needs (bench_intervals.py): calibration errors per step and the
+    # model-space forecast, with the variance transform's lambda
+    extra = {"cal": [np.asarray(e).tolist() for e in f.cal_errors_], "fs": f.model_space_forecast_.tolist(),
+             "lam": f.vstate_, "block": f.block_}
+    return mean, lo, hi, extra
 
 
 def skrnn_current(train, m, h, seed):
@@ -273,8 +280,11 @@ def main():
                 t1 = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    mean, lo, hi = fn(s["train"], s["m"], s["h"], seed)
-                res[s["name"]][k].append({**evaluate(s, mean, lo, hi), "secs": time.perf_counter() - t1})
+                    out = fn(s["train"], s["m"], s["h"], seed)
+                r = {**evaluate(s, *out[:3]), "secs": time.perf_counter() - t1}
+                if len(out) > 3:
+                    r["extra"] = out[3]
+                res[s["name"]][k].append(r)
         print(f"{k}: {time.perf_counter() - t0:.0f} s", flush=True)
     summarise(data, res, args.methods, seeds)
     if args.json:

@@ -459,6 +459,7 @@ class EnsembleForecaster:
         lo = inverse_variance(f_s - half, self.vstate_)
         hi = inverse_variance(f_s + half, self.vstate_)
         self.member_forecasts_ = inverse_variance(reseasonalise(F, self.sstate_), self.vstate_)
+        self.model_space_forecast_ = f_s
         return mean, lo, hi
 
 
