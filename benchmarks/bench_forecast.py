@@ -59,6 +59,8 @@ VARIANTS = {
     "mean_comb": dict(combine="mean"),
     "noseason_n10": dict(season=False, n_estimators=10),
     "noseason_mean": dict(season=False, normalise="mean"),
+    "nsmean_n10": dict(season=False, normalise="mean", n_estimators=10),
+    "nsmix_n10": dict(season=False, normalise="mix", n_estimators=10),
 }
 
 
