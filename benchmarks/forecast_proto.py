@@ -308,8 +308,8 @@ class EnsembleForecaster:
     ``fit(y, m, H)`` then ``predict(level)`` -> ``(mean, lower, upper)`` arrays of ``H`` values.
     """
 
-    def __init__(self, n_estimators=6, window_factors=(1.25, 2.0, 3.0), nonseasonal_factors=(1.25, 2.0, 3.0),
-                 variance="auto", season="auto", normalise="last", hidden_size=32, cell="gru", max_epochs=200,
+    def __init__(self, n_estimators=10, window_factors=(1.25, 2.0, 3.0), nonseasonal_factors=(1.25, 2.0, 3.0),
+                 variance="auto", season=False, normalise="mix", hidden_size=32, cell="gru", max_epochs=200,
                  patience=20, early_stopping="last_block", refit="warm", refit_epochs=None, block=None,
                  learning_rate=0.005, alpha=1e-4, batch_size=32, min_windows=16, combine="median",
                  season_test="level", strategy="mimo", min_epochs=1, min_growth=0.5, inflation=1.25,
