@@ -47,7 +47,7 @@ def merge(files, dev):
 def scale_rules(errors, steps):
     """Per-step scales under each rule studied."""
     ks = np.arange(1, steps + 1)
-    out = {"powerlaw b in [0,1]": step_scale(errors, steps)}
+    out = {"powerlaw b in [0,1]": step_scale(errors, steps, min_growth=0.0)}
     allerr = np.concatenate([np.asarray(e, float) for e in errors])
     a = np.sqrt(np.mean(np.concatenate([np.asarray(e, float) for e in errors[:1]]) ** 2)) if len(errors[0]) else 1
     out["sqrt(k) from step 1"] = a * np.sqrt(ks)
