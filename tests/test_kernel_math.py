@@ -3,7 +3,7 @@
 
 They are copied on purpose: Numba invalidates a cached kernel when *its own*
 source file changes, not when a module it calls changes, so each kernel module
-is self-contained (see ``skrnn/_config.py``).  These tests keep the copies
+is self-contained (see ``src/skrnn/_config.py``).  These tests keep the copies
 identical, and pin their accuracy and their NaN/inf behaviour against NumPy.
 """
 

@@ -2,6 +2,9 @@
 every public method of every estimator working (tested in the estimators' own test modules)."""
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 import skrnn
 
 PACKAGE = Path(skrnn.__file__).parent
+ROOT = PACKAGE.parents[1]  # the repository: the package lives in src/skrnn
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
@@ -86,3 +90,46 @@ def test_one_version_string():
 def test_input_tags(cls):
     tags = cls().__sklearn_tags__()
     assert tags.input_tags.three_d_array and not tags.input_tags.allow_nan  # NaN only as trailing padding
+
+
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {"sklearn": "scikit-learn"}
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """A module the library imports at run time (anywhere in skrnn/) is in pyproject's ``dependencies``: an
+    undeclared one works on a developer's machine and fails on a fresh install."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    imported = set()
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "skrnn"}
+    missing = {DISTRIBUTIONS.get(m, m) for m in third_party} - declared
+    assert not missing, f"imported but not declared in pyproject.toml's dependencies: {sorted(missing)}"
+
+
+def test_the_package_lives_in_src():
+    assert PACKAGE == ROOT / "src" / "skrnn" and (ROOT / "pyproject.toml").exists()
+    assert not (ROOT / "skrnn").exists()  # nothing at the root that Python could import as the package
+
+
+def test_a_folder_named_skrnn_in_the_working_directory_does_not_shadow_the_package(tmp_path):
+    """Python started in the folder that holds a clone named ``skrnn`` (whose root has no ``__init__.py``)
+    imports the installed package: with the flat layout, an editable install (an import hook that runs after
+    the path entries) lost to the clone, imported as an empty namespace package, and
+    ``skrnn.RNNClassifier`` raised AttributeError. The src layout installs a path entry instead."""
+    clone = tmp_path / "skrnn"
+    (clone / "src" / "skrnn").mkdir(parents=True)  # the shape of a clone (the real one need not be copied)
+    (clone / "pyproject.toml").write_text("")
+    (clone / "tests").mkdir()
+    code = "import skrnn; print(skrnn.__file__); skrnn.RNNClassifier"
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    imported = Path(run.stdout.split()[-1])
+    assert imported.name == "__init__.py" and not imported.is_relative_to(tmp_path), imported

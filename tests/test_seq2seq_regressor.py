@@ -74,3 +74,40 @@ def test_weights_and_state_dict_name_both_networks_and_round_trip():
     assert np.abs(after[:, 1:] - before[:, 1:] - model._y_scale[0]).max() > 1e-3  # ... and is fed back
     with pytest.raises(ValueError, match="unexpected"):
         model.set_state_dict({**sd, "extra.weight": sd["decoder.head.bias"]})
+
+
+@pytest.fixture(scope="module")
+def fitted_s2s():
+    X = np.random.RandomState(0).normal(size=(10, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return RNNSeq2SeqRegressor(hidden_size=3, max_iter=2, random_state=0).fit(X, X[:, :2]), X[:2]
+
+
+@pytest.mark.parametrize("n_steps, message", [
+    (0, r"n_steps must be a positive integer .*got 0\."),
+    (-3, r"n_steps must be a positive integer .*got -3\."),
+    (2.7, r"got 2.7, which is not an integer"),
+    (2.0, r"got 2.0, which is not an integer"),
+    (True, r"n_steps must be a positive integer .*got True"),
+    ("3", r"n_steps must be a positive integer .*got '3'"),
+    ([-1, 2], r"entry 0 is -1\. Each output length must be an integer >= 1"),
+    ([2, 2.5], r"entry 1 is 2.5\. Each output length must be an integer >= 1"),
+    ([2, np.nan], r"entry 1 is nan"),
+    ([2, 3, 4], r"n_steps has 3 entries but X has 2 sequences; pass one output length per sequence"),
+    ([3], r"n_steps has 1 entries but X has 2 sequences"),
+    ([[1, 2]], r"1-D array-like of shape \(n_samples,\); got shape \(1, 2\)"),
+    (["a", "b"], r"n_steps must be a positive integer .*got \['a', 'b'\]"),
+])
+def test_predict_refuses_bad_n_steps(fitted_s2s, n_steps, message):
+    model, X = fitted_s2s
+    with pytest.raises(ValueError, match=message):
+        model.predict(X, n_steps=n_steps)
+
+
+def test_predict_accepts_integer_n_steps_of_any_integer_type(fitted_s2s):
+    model, X = fitted_s2s
+    assert model.predict(X, n_steps=np.int64(3)).shape == (2, 3)
+    assert model.predict(X, n_steps=np.array(3)).shape == (2, 3)
+    assert [p.shape for p in model.predict(X, n_steps=np.array([1, 3]))] == [(1,), (3,)]
+    assert [p.shape for p in model.predict(X, n_steps=[2.0, 1.0])] == [(2,), (1,)]  # integral floats: lengths

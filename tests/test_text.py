@@ -105,3 +105,36 @@ def test_pickle_from_another_skrnn_version_warns(small, monkeypatch):
     monkeypatch.setattr(skrnn._version, "__version__", "99.0")
     with pytest.warns(UserWarning, match="Unpickling RNNTextGenerator saved by skrnn 0.1.0 with skrnn 99.0"):
         pickle.loads(blob)
+
+
+@pytest.mark.parametrize("X, params, message", [
+    (["", ""], {}, r"The training text is empty \(2 text\(s\) of 0 characters\); fit needs at least one character"),
+    ("", {}, r"The training text is empty \(1 text\(s\) of 0 characters\)"),
+    ([], {}, r"X is an empty list; pass at least one text"),
+    ("a", {}, r"No character occurs at least min_frequency=2 times.*'a', occurs 1 time\).*vocabulary would be "
+              r"empty.*Lower min_frequency \(to at most 1\)"),
+    ("hello world", {"min_frequency": 100}, r"min_frequency=100 times.*'l', occurs 3 times.*at most 3"),
+])
+def test_fit_refuses_texts_that_leave_nothing_to_learn(X, params, message):
+    with pytest.raises(ValueError, match=message):
+        RNNTextGenerator(hidden_size=3, max_iter=1, **params).fit(X)
+
+
+def test_a_one_character_vocabulary_fits_and_generates_it():
+    gen = fit("aaaa", hidden_size=3, max_iter=2)
+    assert list(gen.characters_) == ["<bos>", "<unk>", "a"]
+    assert gen.generate(4, random_state=0) == "aaaa"
+    assert np.isfinite(gen.score("aa"))
+
+
+@pytest.mark.parametrize("temperature", [np.inf, float("nan"), -0.5, True, "1"])
+def test_generate_refuses_a_temperature_that_is_not_a_finite_non_negative_number(small, temperature):
+    with pytest.raises(ValueError, match=r"temperature must be a finite non-negative number \(0 picks the most "
+                                         r"likely character.*got"):
+        small.generate(5, temperature=temperature)
+
+
+@pytest.mark.parametrize("temperature", [0, 1e-300, 1e300])
+def test_extreme_finite_temperatures_sample(small, temperature):
+    out = small.generate(8, prompt="the ", temperature=temperature, random_state=0)
+    assert len(out) == 8 and set(out) <= set(small.characters_[2:])

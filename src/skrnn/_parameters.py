@@ -210,7 +210,10 @@ regular within each series)."""),
 Length of the final block of the training series held out to calibrate
 prediction intervals (the model is refitted without it, on demand, the first
 time an interval is requested). ``'auto'`` is
-``max(horizon, min(24, n // 5))``."""),
+``max(horizon, min(24, n // 5))``, shortened on a short series so that the
+rest still holds ``window`` plus the targets of one window. With fewer
+residuals at the first step than the level needs (9 for 0.9), a warning says
+the interval may under-cover."""),
     # -------------------------------------------------------------------- text
     "bptt": Param("int", [_positive_int], """\
 Characters per truncated-BPTT chunk: gradients flow back at most this far,

@@ -74,6 +74,8 @@ def _as_texts(X, what):
     if isinstance(X, str):
         return [X]
     if isinstance(X, (list, tuple)) and all(isinstance(t, str) for t in X):
+        if not X:
+            raise ValueError(f"{what} is an empty list; pass at least one text.")
         return list(X)
     raise TypeError(f"{what} must be a str or a list of str; got {type(X).__name__}.")
 
@@ -207,12 +209,20 @@ each per update)."""),
         """
         texts = _as_texts(X, "X")
         counts = Counter("".join(texts))
+        if not counts:
+            raise ValueError(f"The training text is empty ({len(texts)} text(s) of 0 characters); fit needs at "
+                             "least one character.")
         chars = sorted(c for c, n in counts.items() if n >= self.min_frequency)
+        if not chars:
+            common, n = counts.most_common(1)[0]
+            raise ValueError(
+                f"No character occurs at least min_frequency={self.min_frequency} times in the training text (the "
+                f"most frequent, {common!r}, occurs {n} time{'s' * (n != 1)}), so the vocabulary would be empty "
+                f"and the model could generate nothing. Lower min_frequency (to at most {n}) or fit on more text."
+            )
         self.characters_ = np.array([BOS, UNK] + chars, dtype=object)
         self.vocabulary_ = {c: i + 2 for i, c in enumerate(chars)}
         stream = np.concatenate([self._encode(t) for t in texts])
-        if len(stream) < 2:
-            raise ValueError("The training text is empty; fit needs at least one character.")
         V = len(self.characters_)
         self._arch = Architecture(cell=self.cell, n_features=V, hidden_size=self.hidden_size, n_outputs=V,
                                   num_layers=self.num_layers)
@@ -337,8 +347,9 @@ each per update)."""),
         check_is_fitted(self)
         if not isinstance(n_chars, Integral) or n_chars < 0:
             raise ValueError(f"n_chars must be a non-negative integer; got {n_chars!r}.")
-        if not isinstance(temperature, Real) or not temperature >= 0:
-            raise ValueError(f"temperature must be a non-negative number; got {temperature!r}.")
+        if isinstance(temperature, bool) or not isinstance(temperature, Real) or not 0 <= temperature < np.inf:
+            raise ValueError(f"temperature must be a finite non-negative number (0 picks the most likely character, "
+                             f"larger values sample more uniformly); got {temperature!r}.")
         if not isinstance(prompt, str):
             raise TypeError(f"prompt must be a str; got {type(prompt).__name__}.")
         if n_chars == 0:

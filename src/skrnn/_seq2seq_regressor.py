@@ -2,6 +2,8 @@
 an :class:`~skrnn._nn.encoder_decoder.EncoderDecoder` trained by the common
 training loop (:func:`skrnn._training.fit_epochs`)."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
@@ -15,6 +17,38 @@ from ._nn.encoder_decoder import EncoderDecoder
 from ._parameters import store
 from ._steps import step_mask
 from ._validation import check_sequences
+
+
+def _check_n_steps(n_steps, n_samples):
+    """``predict``'s output lengths as an int array (one value, or one per sequence), or None for the
+    default; a ValueError naming what is wrong otherwise."""
+    if n_steps is None:
+        return None
+    what = "n_steps must be a positive integer (one output length for all sequences) or one per sequence"
+    if isinstance(n_steps, (bool, np.bool_)) or isinstance(n_steps, (str, bytes)):
+        raise ValueError(f"{what}; got {n_steps!r}.")
+    if np.ndim(n_steps) == 0:
+        if isinstance(n_steps, np.ndarray) and n_steps.dtype.kind in "iu":
+            n_steps = n_steps.item()
+        if not isinstance(n_steps, Integral):
+            raise ValueError(f"{what}; got {n_steps!r}, which is not an integer.")
+        if n_steps < 1:
+            raise ValueError(f"{what}; got {n_steps!r}.")
+        return np.array([int(n_steps)])
+    try:
+        a = np.asarray(n_steps, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}; got {n_steps!r}.") from None
+    if a.ndim != 1:
+        raise ValueError(f"{what}: a 1-D array-like of shape (n_samples,); got shape {a.shape}.")
+    if len(a) != n_samples:
+        raise ValueError(f"n_steps has {len(a)} entries but X has {n_samples} sequences; pass one output length "
+                         "per sequence, or an int for all.")
+    bad = np.flatnonzero(~(np.isfinite(a) & (a == np.round(a)) & (a >= 1)))
+    if bad.size:
+        value = np.asarray(n_steps, dtype=object)[bad[0]]
+        raise ValueError(f"{what}; entry {bad[0]} is {value!r}. Each output length must be an integer >= 1.")
+    return a.astype(np.int64)
 
 
 class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
@@ -168,8 +202,9 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
         X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
             Input sequences.
         n_steps : int, array-like of shape (n_samples,) or None, default=None
-            Output length: one for all (default ``max_output_length_``), or
-            one per sequence (the model does not learn where to stop).
+            Output length: one positive int for all (default
+            ``max_output_length_``), or one per sequence (the model does not
+            learn where to stop); anything else is a ValueError.
 
         Returns
         -------
@@ -179,10 +214,9 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
         """
         check_is_fitted(self)
         seqs = check_sequences(self, X, reset=False)
-        per_seq = n_steps is not None and np.ndim(n_steps) == 1
-        steps = self.max_output_length_ if n_steps is None else int(np.max(n_steps))
-        if steps < 1:
-            raise ValueError(f"n_steps must be at least 1; got {n_steps!r}.")
+        lengths = _check_n_steps(n_steps, seqs.n_samples)
+        per_seq = lengths is not None and np.ndim(n_steps) == 1
+        steps = self.max_output_length_ if lengths is None else int(lengths.max())
         model = self._model()
         with single_threaded_blas():
             outs = [model.predict(self._flat, Xb, L, steps).transpose(1, 0, 2)
@@ -190,7 +224,7 @@ class RNNSeq2SeqRegressor(RegressorMixin, BaseRNN):
         out = np.concatenate(outs) * self._y_scale + self._y_mean
         out = out[..., 0] if self._y_1d else out
         if per_seq:
-            return [o[:k] for o, k in zip(out, np.asarray(n_steps, dtype=int), strict=True)]
+            return [o[:k] for o, k in zip(out, lengths, strict=True)]
         return out
 
     def score(self, X, y, sample_weight=None):

@@ -8,14 +8,29 @@ each window's local volatility (:func:`~skrnn._forecasting.transforms.local_scal
 give the quantiles.  Steps past the calibrated range widen as ``sqrt(step)``.
 """
 
+import warnings
+
 import numpy as np
 
 from .transforms import local_scale
 
 
-def calibration_size(requested, horizon, n):
-    """Length of the final block held out for calibration: ``'auto'`` is ``max(horizon, min(24, n // 5))``."""
-    return max(horizon, min(24, n // 5)) if requested == "auto" else requested
+def calibration_size(requested, horizon, n, needed):
+    """Length of the final block held out for calibration.
+
+    ``'auto'`` is ``max(horizon, min(24, n // 5))``, shortened on a short
+    series so that the ``n``-long series without the block still has the
+    ``needed`` (window + targets) observations to refit on; a ValueError when
+    not even one observation can be held out. An int is used as given.
+    """
+    if requested != "auto":
+        return requested
+    size = min(max(horizon, min(24, n // 5)), n - needed)
+    if size < 1:
+        raise ValueError(f"Prediction intervals hold out the end of the series to calibrate on, but the shortest "
+                         f"series has {n} observations and refitting needs window + targets = {needed} of them: "
+                         "none is left to hold out. Use a shorter window or a longer series.")
+    return size
 
 
 def calibration_errors(forecast, U, size, window, steps):
@@ -50,7 +65,24 @@ def calibration_errors(forecast, U, size, window, steps):
 def half_widths(errors, level, steps):
     """Interval half-widths ``(steps,)`` relative to the local scale: the
     ``ceil((n + 1) * level) / n`` quantile of each step's errors, widened as
-    ``sqrt(step)`` past the calibrated steps."""
+    ``sqrt(step)`` past the calibrated steps.
+
+    With fewer than ``level / (1 - level)`` errors at the first step (a short
+    series, hence a short calibration block) the quantile is the largest
+    error, which may cover less than ``level``: a UserWarning says so. (Later
+    steps always have fewer errors than the first, one per origin whose target
+    lies in the block.)
+    """
+    m = len(errors[0])
+    if np.ceil((m + 1) * level) > m:
+        need = int(np.ceil(level / (1 - level) - 1e-9))
+        warnings.warn(
+            f"A {level:g} prediction interval needs at least {need} calibration residuals, but the series is short "
+            f"and the calibration block gives {m} at step 1 (fewer at later steps): the interval is the largest "
+            "residual and may cover less than asked. Use a longer series, a shorter window, or a lower level.",
+            UserWarning,
+            stacklevel=4,
+        )
     q = []
     for e in errors:
         r = int(np.ceil((len(e) + 1) * level))

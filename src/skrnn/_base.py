@@ -99,8 +99,11 @@ class DeclaredParametersMixin:
     def save(self, path):
         """Write the estimator to ``path`` in skrnn's safe format (see :func:`skrnn.load`).
 
-        Unlike pickle, the file holds only arrays and JSON, and loading it runs
-        no code from it. Predictions after :func:`skrnn.load` are bitwise equal.
+        Unlike pickle, the file holds only arrays and JSON (with a SHA-256
+        digest of both), and loading it runs no code from it; :func:`skrnn.load`
+        validates it before building anything. Predictions after loading are
+        bitwise equal. A state the format cannot hold raises TypeError (keep
+        such a model with joblib).
 
         Parameters
         ----------

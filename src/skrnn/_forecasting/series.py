@@ -5,9 +5,6 @@ by a frequency; the MASE scale."""
 
 import numpy as np
 
-# Seasonal period of each pandas frequency prefix (after stripping S/E anchors).
-_SEASONAL = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "H": 24, "h": 24, "T": 60, "min": 60}
-
 
 def check_index(index, name="the series"):
     """``(kind, freq)`` of a regular index, or a ValueError saying what is wrong.
@@ -61,16 +58,39 @@ def future_index(kind, freq, last, steps, name=None):
 
 
 def seasonal_period(kind, freq):
-    """Seasonal period implied by a frequency (1 when none is known)."""
+    """Seasonal period implied by a frequency (1 when none is known), read from its pandas offset.
+
+    Calendar frequencies: yearly 1, quarterly 4, monthly 12 (business and semi-monthly too: 24), weekly 52,
+    daily 7, business days 5, each divided by the offset's multiple when it divides exactly (``2MS``: 6).
+    Sub-daily: observations per day (``h`` 24, ``2h`` 12, ``30min`` 48, ``15min`` 96, ``min`` 1440); below
+    a minute, per hour (``s`` 3600). Anything else, or a multiple that does not divide the cycle: 1.
+    (statsmodels' ``freq_to_period`` with multiples and sub-daily steps.)
+    """
     if kind == "integer" or freq is None:
         return 1
-    code = freq.freqstr if hasattr(freq, "freqstr") else str(freq)
-    code = code.lstrip("0123456789-").split("-")[0]
-    if getattr(freq, "n", 1) != 1:
-        return 1
-    for prefix in (code, code.rstrip("SE"), code[:1]):
-        if prefix in _SEASONAL:
-            return _SEASONAL[prefix]
+    import pandas as pd
+
+    off = pd.tseries.frequencies.to_offset(freq)
+    o = pd.offsets
+    n = abs(off.n)
+    if not isinstance(off, o.Day) and isinstance(off, o.Tick):  # pandas < 3 counts Day among the ticks
+        step = off.nanos
+        cycle = 86_400 * 10**9 if step >= 60 * 10**9 else 3_600 * 10**9  # a day; below a minute, an hour
+        per = cycle // step if step >= 10**9 and cycle % step == 0 else 1
+        return int(per)
+    calendar = (
+        ((o.YearBegin, o.YearEnd, o.BYearBegin, o.BYearEnd, o.FY5253), 1),
+        ((o.QuarterBegin, o.QuarterEnd, o.BQuarterBegin, o.BQuarterEnd, o.FY5253Quarter), 4),
+        ((o.SemiMonthBegin, o.SemiMonthEnd), 24),
+        ((o.MonthBegin, o.MonthEnd, o.BusinessMonthBegin, o.BusinessMonthEnd, o.CustomBusinessMonthBegin,
+          o.CustomBusinessMonthEnd, o.WeekOfMonth, o.LastWeekOfMonth), 12),
+        ((o.Week,), 52),
+        ((o.Day,), 7),
+        ((o.BusinessDay, o.CustomBusinessDay), 5),
+    )
+    for classes, base in calendar:
+        if isinstance(off, classes):
+            return base // n if n and base % n == 0 else 1
     return 1
 
 

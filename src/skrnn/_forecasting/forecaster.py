@@ -364,7 +364,8 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     def _half_widths(self, level, steps):
         """Interval half-widths per step, relative to the local scale (calibrated once per fit)."""
         n = min(len(v) for v in self._series.values)
-        size = conformal.calibration_size(self.calibration_size, self.horizon, n)
+        H = 1 if self.strategy == "recursive" else self.horizon
+        size = conformal.calibration_size(self.calibration_size, self.horizon, n, self.window + H)
         K = min(max(steps, self.horizon), size)
         if self._calibration is None or len(self._calibration) < K:
             self._calibration = self._calibrate(size, K)
