@@ -123,17 +123,21 @@ def rnn_backward(hs, w_hh, lengths, relu, dhs, dh, dxp):
         dh[b] = dh_next
 
 
-def lstm_forward(xp, w_hh_t, lengths, hs, cs, gates):
-    xp, w_hh_t = _f64(xp, w_hh_t)
-    T, B, _ = xp.shape
-    w_hh = w_hh_t.T
+def lstm_forward(z, w_cat_t, lengths, cs, gates):
+    """``z[t] = [h_{t-1} | x_t | 1]`` and ``w_cat_t = [W_hh^T; W_ih^T; b]``: the
+    input part of the pre-activation is ``z[t, :, H:] @ w_cat_t[H:]``; ``h_t``
+    is written into ``z[t + 1, :, :H]``."""
+    zin, w_cat_t = _f64(z, w_cat_t)
+    T, B, G = gates.shape
+    H = G // 4
+    w_hh_t, w_in = w_cat_t[:H], w_cat_t[H:]
     gates[...] = 0
     for b in range(B):
-        h, c = hs[0, b].astype(np.float64), cs[0, b].astype(np.float64)
+        h, c = zin[0, b, :H], cs[0, b].astype(np.float64)
         for t in range(T):
             if t < lengths[b]:
-                h, c, gates[t, b] = lstm_step(xp[t, b], w_hh @ h, c)
-            hs[t + 1, b], cs[t + 1, b] = h, c
+                h, c, gates[t, b] = lstm_step(zin[t, b, H:] @ w_in, h @ w_hh_t, c)
+            z[t + 1, b, :H], cs[t + 1, b] = h, c
 
 
 def lstm_backward(cs, gates, w_hh, lengths, dhs, dh, dc, dxp):

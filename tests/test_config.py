@@ -84,3 +84,20 @@ def test_fit_limits_blas_to_one_thread_and_restores(monkeypatch):
     assert seen and all(v == 1 for s in seen for v in s.values())
     after = {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     assert after == before
+
+
+def test_import_skrnn_defers_numba():
+    """``import skrnn`` does not import Numba or the kernels (0.25 s and more); the first fit does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings, numpy as np, skrnn\n"
+        "assert 'numba' not in sys.modules and 'skrnn._nn.kernels' not in sys.modules, 'imported eagerly'\n"
+        "X = np.random.default_rng(0).normal(size=(20, 5)); y = np.arange(20) % 2\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    skrnn.RNNClassifier(hidden_size=4, max_iter=1).fit(X, y).predict(X)\n"
+        "assert 'numba' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

@@ -56,6 +56,21 @@ def make_inputs(rng, cell, T, H, lengths, dtype):
     }
 
 
+def lstm_fused(inp):
+    """The LSTM kernels' ``z = [h | x | 1]`` and ``[W_hh^T; W_ih^T; b]`` for the input projection
+    ``xp``: ``x = xp`` read through an identity ``W_ih`` and a zero bias, so the pre-activations are
+    exactly ``xp + h W_hh^T`` (NaN past ``z[0]``'s state, which the kernel writes)."""
+    xp, w_hh = inp["xp"], inp["w_hh"]
+    T, B, G = xp.shape
+    H = w_hh.shape[1]
+    z = np.full((T + 1, B, H + G + 1), np.nan, dtype=xp.dtype)
+    z[0, :, :H] = inp["h0"]
+    z[:T, :, H:H + G] = xp
+    z[:, :, H + G] = 1
+    w_cat_t = np.concatenate([w_hh.T, np.eye(G), np.zeros((1, G))]).astype(xp.dtype)
+    return z, w_cat_t
+
+
 def run_forward(cell, relu, forward, inp):
     """Call a forward kernel (or twin) on fresh NaN-filled output buffers."""
     xp, w_hh, lengths = inp["xp"], inp["w_hh"], inp["lengths"]
@@ -68,10 +83,12 @@ def run_forward(cell, relu, forward, inp):
     if cell == "rnn":
         forward(xp, w_t, lengths, relu, hs)
     elif cell == "lstm":
+        z, w_cat_t = lstm_fused(inp)
         out["cs"] = np.full_like(hs, np.nan)
         out["cs"][0] = inp["c0"]
         out["gates"] = np.full_like(xp, np.nan)
-        forward(xp, w_t, lengths, hs, out["cs"], out["gates"])
+        forward(z, w_cat_t, lengths, out["cs"], out["gates"])
+        hs[1:] = z[1:, :, :H]
     else:
         out["gates"] = np.full_like(xp, np.nan)
         out["hn"] = np.full((T, B, H), np.nan, dtype=xp.dtype)
@@ -242,7 +259,7 @@ def test_infer_matches_twin(cell, dtype, shape):
     hs[0] = inp["h0"]
     if cell == "lstm":
         c = inp["c0"].copy()
-        KERNELS[cell].infer(xp, w_t, lengths, hs, c)
+        KERNELS[cell].infer(xp, lstm_fused(inp)[1], lengths, hs, c)
         assert_allclose(c, want["cs"][T], **tol(dtype))
     else:
         KERNELS[cell].infer(xp, w_t, inp["b_hh"], lengths, hs)

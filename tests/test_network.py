@@ -144,3 +144,15 @@ def test_float32_matches_float64(cell_id, sequence_output):
     assert_allclose(loss32, loss64, rtol=1e-5)
     assert np.linalg.norm(g32 - g64) <= 1e-5 * np.linalg.norm(g64)
     assert net.predict(f32[0], f32[1], lengths).dtype == np.float32
+
+
+@pytest.mark.parametrize(("cell_id", "sequence_output"), list(itertools.product(CELLS, [False, True])))
+def test_predict_in_time_blocks_matches_forward(cell_id, sequence_output):
+    """predict projects the input a few steps at a time (state carried across blocks, lengths relative
+    to each block); with one-step and three-step blocks it equals the whole-sequence forward pass."""
+    rng = np.random.default_rng(5)
+    for block_bytes in (1, 3 * 3 * 4 * H * 8):
+        net = Network(make_arch(cell_id), "identity", sequence_output)
+        net._INFER_BLOCK_BYTES = block_bytes
+        flat, X, lengths, _, _ = make_batch(rng, net, 7, 3)
+        assert_array_equal(net.predict(flat, X, lengths), net.forward(flat, X, lengths)["logits"])

@@ -35,8 +35,6 @@ module calls ``numba.njit`` itself).
 import os
 import warnings
 
-import numba
-
 FLAGS = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 
 _warned_no_cache = False
@@ -46,8 +44,20 @@ def _cache_disabled_by_env():
     return os.environ.get("SKRNN_DISABLE_CACHE", "") not in ("", "0")
 
 
+def __getattr__(name):
+    # Numba (~0.25 s to import, with llvmlite) is imported by the first kernel
+    # module, i.e. at the first fit or predict, not by ``import skrnn``
+    if name == "numba":
+        import numba
+
+        return numba
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def kernel(func):
     """Compile ``func`` with the project's flags (the only ``njit`` call)."""
+    import numba
+
     global _warned_no_cache
     flags = dict(FLAGS)
     if _cache_disabled_by_env():

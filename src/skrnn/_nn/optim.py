@@ -16,7 +16,17 @@ the optimiser object so that ``partial_fit`` continues where it stopped.
 
 import numpy as np
 
-from .kernels import optim as _kernels
+_optim_kernels = None
+
+
+def _kernels():
+    """The optimiser kernels, imported (with Numba) by the first step, not by ``import skrnn``."""
+    global _optim_kernels
+    if _optim_kernels is None:
+        from .kernels import optim
+
+        _optim_kernels = optim
+    return _optim_kernels
 
 
 class Adam:
@@ -34,7 +44,7 @@ class Adam:
         c1 = 1 - b1**self.t
         c2 = 1 - b2**self.t
         f = params.dtype.type
-        _kernels.adam(params, grad, self.m, self.v, f(b1), f(1 - b1), f(b2), f(1 - b2), f(c2),
+        _kernels().adam(params, grad, self.m, self.v, f(b1), f(1 - b1), f(b2), f(1 - b2), f(c2),
                       f(self.learning_rate / c1), f(self.epsilon))
 
 
@@ -48,7 +58,7 @@ class SGD:
         """One update of ``params`` in place (one fused kernel pass)."""
         self.t += 1
         f = params.dtype.type
-        _kernels.sgd(params, grad, self.velocity, f(self.momentum), f(self.learning_rate), bool(self.nesterov))
+        _kernels().sgd(params, grad, self.velocity, f(self.momentum), f(self.learning_rate), bool(self.nesterov))
 
 
 def _norm(grad):

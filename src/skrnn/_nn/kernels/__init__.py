@@ -4,10 +4,16 @@ Each module holds a ``forward`` and a ``backward`` kernel for one cell.  They
 only run the sequential part of a layer (the per-step ``h_{t-1} @ W_hh^T``
 product and the elementwise cell update); everything that is one large matrix
 product over all steps (input projections, weight gradients) is done by the
-caller with NumPy/BLAS.  Arrays are time-major, C-contiguous and writable:
+caller with NumPy/BLAS.  The forward-only ``infer`` kernels (LSTM, GRU) keep
+no state for a backward pass.  Arrays are time-major, C-contiguous and writable:
 
-* ``xp``: ``(T, B, G*H)`` input projection ``x_t @ W_ih^T + b_ih`` (Elman and
-  LSTM also fold ``b_hh`` in; GRU keeps ``b_hh`` apart because of the reset gate);
+* ``xp``: ``(T, B, G*H)`` input projection ``x_t @ W_ih^T + b_ih`` (Elman
+  also folds ``b_hh`` in; GRU keeps ``b_hh`` apart because of the reset gate);
+* LSTM instead reads ``z``: ``(T+1, B, H+D+1)`` states and inputs side by
+  side, ``z[t] = [h_{t-1} | x_t | 1]``, and one product per step with
+  ``[W_hh^T; W_ih^T; b_ih + b_hh]`` gives the whole pre-activation (the
+  input projection rides in the recurrent product; ``h_t`` is written into
+  ``z[t+1, :, :H]``, so the weight gradients are one product over ``z`` too);
 * ``hs``: ``(T+1, B, H)`` hidden states, ``hs[0]`` is the initial state;
 * ``lengths``: ``(B,)`` int64 valid lengths.  At a step ``t >= lengths[b]`` the
   state is carried unchanged, so ``hs[T]`` is the state after the last valid

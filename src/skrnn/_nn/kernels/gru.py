@@ -94,31 +94,6 @@ def _sigmoid64(x):
 
 
 @kernel
-def _sigmoid_row(a, x, r, b, n):
-    """``a[j] = sigmoid(x[j] + r[j] + b[j])`` for ``j < n``."""
-    if a.itemsize == 4:
-        for j in range(n):
-            a[j] = np.float32(0.5) + np.float32(0.5) * _tanh32((x[j] + r[j] + b[j]) * np.float32(0.5))
-    else:
-        for j in range(n):
-            a[j] = _sigmoid64(x[j] + r[j] + b[j])
-
-
-@kernel
-def _tanh_row(a, lo, n):
-    """``tanh`` in place on ``a[lo:lo + n]``, through a slice view: LLVM does
-    not vectorise ``range(lo, hi)`` loops or ``a[lo + j]`` with a runtime
-    ``lo`` here (it cannot rule out a negative, wrapped-around index)."""
-    s = a[lo:lo + n]
-    if a.itemsize == 4:
-        for j in range(n):
-            s[j] = _tanh32(s[j])
-    else:
-        for j in range(n):
-            s[j] = _tanh64(s[j])
-
-
-@kernel
 def forward(xp, w_hh_t, b_hh, lengths, hs, gates, hn):
     """Run the recurrence.
 
@@ -133,28 +108,44 @@ def forward(xp, w_hh_t, b_hh, lengths, hs, gates, hn):
     H = G // 3
     rec = np.empty((B, G), dtype=xp.dtype)
     one = np.ones(1, dtype=xp.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
+    half = np.float32(0.5)  # the float32 path's constant (a float64 one would promote it)
+    f32 = xp.itemsize == 4
+    # (T, B, gate, H) views made once: gates are indexed, never sliced, since
+    # every row view or slice inside the loops costs an atomic incref/decref
+    # pair (Numba's reference counting)
+    g3 = gates.reshape((T, B, 3, H))
+    x3 = xp.reshape((T, B, 3, H))
+    r3 = rec.reshape((B, 3, H))
+    bh = b_hh.reshape((3, H))
     for t in range(T):
         np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
-            a = gates[t, b]
             if t < lengths[b]:
-                x, r = xp[t, b], rec[b]
-                _sigmoid_row(a, x, r, b_hh, 2 * H)
-                m = hn[t, b]
+                if f32:  # sigmoid(x) = 1/2 + tanh(x / 2) / 2
+                    for j in range(2 * H):
+                        gates[t, b, j] = half + half * _tanh32(half * (xp[t, b, j] + rec[b, j] + b_hh[j]))
+                else:
+                    for j in range(2 * H):
+                        gates[t, b, j] = _sigmoid64(xp[t, b, j] + rec[b, j] + b_hh[j])
                 for j in range(H):
-                    m[j] = r[2 * H + j] + b_hh[2 * H + j]
-                    a[2 * H + j] = x[2 * H + j] + a[j] * m[j]
-                _tanh_row(a, 2 * H, H)
-                h, hp = hs[t + 1, b], hs[t, b]
+                    m = r3[b, 2, j] + bh[2, j]
+                    hn[t, b, j] = m
+                    g3[t, b, 2, j] = x3[t, b, 2, j] + g3[t, b, 0, j] * m
+                if f32:
+                    for j in range(H):
+                        g3[t, b, 2, j] = _tanh32(g3[t, b, 2, j])
+                else:
+                    for j in range(H):
+                        g3[t, b, 2, j] = _tanh64(g3[t, b, 2, j])
                 for j in range(H):
-                    z = a[H + j]
-                    h[j] = (one - z) * a[2 * H + j] + z * hp[j]
+                    z = g3[t, b, 1, j]
+                    hs[t + 1, b, j] = (one - z) * g3[t, b, 2, j] + z * hs[t, b, j]
             else:
                 for j in range(H):
                     hs[t + 1, b, j] = hs[t, b, j]
                     hn[t, b, j] = 0
                 for j in range(G):
-                    a[j] = 0
+                    gates[t, b, j] = 0
 
 
 @kernel
@@ -173,33 +164,33 @@ def backward(hs, gates, hn, w_hh, lengths, dhs, dh, dxp, dhp):
     direct = np.empty((B, H), dtype=dhs.dtype)
     gh = np.empty(H, dtype=dhs.dtype)
     one = np.ones(1, dtype=dhs.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
+    a3 = gates.reshape((T, B, 3, H))  # indexed, not sliced (see forward)
+    dx3 = dxp.reshape((T, B, 3, H))
+    dp3 = dhp.reshape((T, B, 3, H))
     for t in range(T - 1, -1, -1):
         for b in range(B):
-            dx, dp = dxp[t, b], dhp[t, b]
             if t < lengths[b]:
                 # short passes touching few arrays each, so that LLVM's runtime
                 # alias checks stay under its threshold and every pass vectorises
-                a, m, hp = gates[t, b], hn[t, b], hs[t, b]
-                ds, dhb, db = dhs[t, b], dh[b], direct[b]
                 for j in range(H):
-                    gh[j] = ds[j] + dhb[j]
+                    gh[j] = dhs[t, b, j] + dh[b, j]
                 for j in range(H):
-                    z = a[H + j]
-                    n = a[2 * H + j]
-                    dx[2 * H + j] = gh[j] * (one - z) * (one - n * n)
-                    dx[H + j] = gh[j] * (hp[j] - n) * z * (one - z)
-                    db[j] = gh[j] * z
+                    z = a3[t, b, 1, j]
+                    n = a3[t, b, 2, j]
+                    dx3[t, b, 2, j] = gh[j] * (one - z) * (one - n * n)
+                    dx3[t, b, 1, j] = gh[j] * (hs[t, b, j] - n) * z * (one - z)
+                    direct[b, j] = gh[j] * z
                 for j in range(H):
-                    r = a[j]
-                    gn = dx[2 * H + j]
-                    dx[j] = gn * m[j] * r * (one - r)
-                    dp[2 * H + j] = gn * r
+                    r = a3[t, b, 0, j]
+                    gn = dx3[t, b, 2, j]
+                    dx3[t, b, 0, j] = gn * hn[t, b, j] * r * (one - r)
+                    dp3[t, b, 2, j] = gn * r
                 for j in range(2 * H):
-                    dp[j] = dx[j]
+                    dhp[t, b, j] = dxp[t, b, j]
             else:
                 for j in range(3 * H):
-                    dx[j] = 0
-                    dp[j] = 0
+                    dxp[t, b, j] = 0
+                    dhp[t, b, j] = 0
         np.dot(dhp[t], w_hh, rec)
         for b in range(B):
             if t < lengths[b]:
@@ -221,24 +212,37 @@ def infer(xp, w_hh_t, b_hh, lengths, hs):
     T, B, G = xp.shape
     H = G // 3
     rec = np.empty((B, G), dtype=xp.dtype)
+    # activations into a separate row: written in place over ``rec`` the
+    # passes alias and LLVM does not vectorise them (2.5x slower)
     a = np.empty(G, dtype=xp.dtype)
     one = np.ones(1, dtype=xp.dtype)[0]  # a ``1`` of the array dtype (no float64 promotion)
+    half = np.float32(0.5)  # the float32 path's constant (a float64 one would promote it)
+    f32 = xp.itemsize == 4
+    a3 = a.reshape((3, H))  # gates indexed, not sliced (see forward)
+    x3 = xp.reshape((T, B, 3, H))
+    r3 = rec.reshape((B, 3, H))
+    bh = b_hh.reshape((3, H))
     for t in range(T):
         np.dot(hs[t], w_hh_t, rec)
         for b in range(B):
-            h, hp = hs[t + 1, b], hs[t, b]
             if t < lengths[b]:
-                x, r = xp[t, b], rec[b]
-                # activations into a separate row: written in place over
-                # ``rec`` the passes alias and LLVM does not vectorise them
-                # (2.5x slower)
-                _sigmoid_row(a, x, r, b_hh, 2 * H)
+                if f32:
+                    for j in range(2 * H):
+                        a[j] = half + half * _tanh32(half * (xp[t, b, j] + rec[b, j] + b_hh[j]))
+                else:
+                    for j in range(2 * H):
+                        a[j] = _sigmoid64(xp[t, b, j] + rec[b, j] + b_hh[j])
                 for j in range(H):
-                    a[2 * H + j] = x[2 * H + j] + a[j] * (r[2 * H + j] + b_hh[2 * H + j])
-                _tanh_row(a, 2 * H, H)
+                    a3[2, j] = x3[t, b, 2, j] + a3[0, j] * (r3[b, 2, j] + bh[2, j])
+                if f32:
+                    for j in range(H):
+                        a3[2, j] = _tanh32(a3[2, j])
+                else:
+                    for j in range(H):
+                        a3[2, j] = _tanh64(a3[2, j])
                 for j in range(H):
-                    z = a[H + j]
-                    h[j] = (one - z) * a[2 * H + j] + z * hp[j]
+                    z = a3[1, j]
+                    hs[t + 1, b, j] = (one - z) * a3[2, j] + z * hs[t, b, j]
             else:
                 for j in range(H):
-                    h[j] = hp[j]
+                    hs[t + 1, b, j] = hs[t, b, j]

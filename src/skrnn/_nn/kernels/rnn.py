@@ -79,20 +79,6 @@ def _tanh64(x):
 
 
 @kernel
-def _activate(a, relu):
-    """In place on a contiguous 1-D block of pre-activations."""
-    if relu:
-        for j in range(a.size):
-            a[j] = a[j] if a[j] > 0 else 0
-    elif a.itemsize == 4:
-        for j in range(a.size):
-            a[j] = _tanh32(a[j])
-    else:
-        for j in range(a.size):
-            a[j] = _tanh64(a[j])
-
-
-@kernel
 def forward(xp, w_hh_t, lengths, relu, hs):
     """Run the recurrence.
 
@@ -107,19 +93,29 @@ def forward(xp, w_hh_t, lengths, relu, hs):
     for b in range(B):
         if lengths[b] < T:
             full = 0
+    # flat (time, B*H) views made once and indexed: a view or a call taking
+    # an array inside the time loop costs an atomic incref/decref pair
+    # (Numba's reference counting)
+    h2 = hs.reshape((T + 1, B * H))
+    x2 = xp.reshape((T, B * H))
+    f32 = xp.itemsize == 4
     for t in range(T):
-        out = hs[t + 1]
-        np.dot(hs[t], w_hh_t, out)
-        o = out.reshape(B * H)
-        x = xp[t].reshape(B * H)
-        for j in range(B * H):
-            o[j] += x[j]
-        _activate(o, relu)
+        np.dot(hs[t], w_hh_t, hs[t + 1])
+        if relu:
+            for j in range(B * H):
+                a = h2[t + 1, j] + x2[t, j]
+                h2[t + 1, j] = a if a > 0 else 0
+        elif f32:
+            for j in range(B * H):
+                h2[t + 1, j] = _tanh32(h2[t + 1, j] + x2[t, j])
+        else:
+            for j in range(B * H):
+                h2[t + 1, j] = _tanh64(h2[t + 1, j] + x2[t, j])
         if full == 0:
             for b in range(B):
                 if t >= lengths[b]:
                     for j in range(H):
-                        out[b, j] = hs[t, b, j]
+                        hs[t + 1, b, j] = hs[t, b, j]
 
 
 @kernel
