@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import skrnn
@@ -37,6 +38,8 @@ def test_saved_files_of_the_earlier_layout_load_and_predict_identically(kind):
     assert np.array_equal(_outputs(kind, est), EXPECTED[kind][0])
 
 
+@pytest.mark.skipif(int(pd.__version__.split(".")[0]) < 3,
+                    reason="the fixture pickle holds a DatetimeIndex pickled by pandas 3, which pandas 2 cannot read")
 def test_a_series_face_forecaster_of_the_earlier_layout_says_to_refit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

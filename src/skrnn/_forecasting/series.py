@@ -30,7 +30,8 @@ def check_index(index, name="the series"):
             raise ValueError(f"The DatetimeIndex of {name} has no regular frequency (irregular spacing, a gap or "
                              "fewer than 3 dates): its frequency cannot be inferred. Resample to a regular "
                              "frequency and fill the gaps, e.g. y.asfreq('MS').interpolate().")
-        if n > 1 and not index.equals(pd.date_range(index[0], periods=n, freq=freq)):
+        # same unit as the index: pandas 2 compares a seconds index unequal to a nanoseconds range
+        if n > 1 and not index.equals(pd.date_range(index[0], periods=n, freq=freq, unit=index.unit)):
             raise ValueError(f"The DatetimeIndex of {name} has gaps at frequency {freq.freqstr}; fill them, e.g. "
                              "y.asfreq(freq).interpolate().")
         return "datetime", freq
