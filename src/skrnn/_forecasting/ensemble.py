@@ -60,6 +60,10 @@ def sizes(est, U, m):
     else:
         block = est.calibration_size
     if n - block - max(Ls) - Hc + 1 < 1 or n - block < max(Ls):
+        if fixed:
+            raise ValueError(f"window={est.window} is too long for the shortest series, of {n} observations: "
+                             f"strategy='mimo' holds out its last {block} and trains on windows of window + {Hc} "
+                             "targets before them. Use a shorter window (or window='auto') or a longer series.")
         raise ValueError(
             f"The shortest series has {n} observations: too few to hold out its last {block} and train on windows "
             f"of {max(Ls)} inputs and {Hc} targets. Use a shorter window, a smaller calibration_size or a longer "
