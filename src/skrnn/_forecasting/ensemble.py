@@ -208,7 +208,7 @@ def fit(est, S, m):
     calibration = [np.sort(np.asarray(e, np.float64)) for e in errors if len(e)]
     return {"_arch": arch, "_config": None, "_flat": np.concatenate(flats), "_members": plan,
             "_scaling": Scaling(log, 0, np.zeros(len(U)), scale), "_calibration": calibration or None,
-            "window_": max(Ls), "n_outputs_": Hc, "_random_state": rng, "_optimizer": None,
+            "window_": max(m[0] for m in plan), "n_outputs_": Hc, "_random_state": rng, "_optimizer": None,
             "calibration_size_": block}, first_history
 
 
