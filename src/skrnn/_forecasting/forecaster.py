@@ -72,12 +72,13 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
       scikit-learn's estimator checks expect, and ``predict`` then refuses
       any other number of columns.
 
-    Series face, in order: optional logarithm (``log``); differencing *inside
-    each window* (so a forecast depends only on the last ``window``
-    observations, the last one included); standardisation per series with the
-    mean and standard deviation of its training values; windows of
-    ``window`` observations whose targets are the next value (``recursive``)
-    or the next ``horizon`` values (``direct``). Forecasts invert each step.
+    Series face, by default (``strategy='mimo'``): the logarithm when it
+    stabilises the variance (``log='auto'``); ``n_estimators`` networks over
+    seeds, window lengths sized from the seasonal period and window
+    normalisations, each reading a window minus its level and emitting the
+    next ``horizon`` values, stopped early on the last block in time and then
+    continued on the whole series; their median. The single-network
+    strategies difference and standardise each window instead.
 
     Parameters
     ----------
@@ -92,6 +93,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
 
     n_series_ : int
         Number of series fitted (series face).
+
+    window_ : int
+        Observations a forecast reads (series face; the longest member's).
+
+    calibration_size_ : int
+        Length of the last block held out (``strategy='mimo'``).
 
     See Also
     --------
@@ -113,15 +120,14 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     This works for a Series, a DataFrame or a 1-D array (cut along time), not
     for a list of series (scikit-learn would split the list itself).
 
-    Prediction intervals are split-conformal per horizon step, normalised by
-    the local volatility: the model is refitted on the series without its
-    last ``calibration_size`` observations; forecasts from every origin
-    inside that block give absolute errors per step, each divided by the mean
-    absolute first difference of its input window; the
-    ``ceil((n + 1) * level) / n`` quantile of these ratios, times the same
-    statistic of the forecast's own window, is the half-width (in log space
-    with ``log=True``). Steps beyond the
-    calibrated ones widen as ``sqrt(step)``.
+    Prediction intervals are split-conformal. ``strategy='mimo'``: the
+    ensemble stopped on the last ``calibration_size_`` observations forecasts
+    from every origin inside them; the errors, relative to the series' scale
+    and to a per-step scale ``a k^b`` (``b`` in [0.5, 1]) fitted to them, are
+    pooled over steps; their ``ceil((n + 1) * level) / n`` quantile, times
+    1.25, gives half-widths that never shrink with the step (in log space
+    with the logarithm). Other strategies refit once without the block and
+    take each step's quantile of errors relative to the window's volatility.
 
     References
     ----------
@@ -136,7 +142,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     >>> from skrnn import RNNForecaster
     >>> from skrnn.datasets import load_airline
     >>> y = load_airline()
-    >>> f = RNNForecaster(window=24, horizon=12, max_iter=20, random_state=0).fit(y)
+    >>> f = RNNForecaster(horizon=12, n_estimators=2, max_iter=20, random_state=0).fit(y)
     >>> fc = f.forecast()
     >>> fc.index[[0, -1]].strftime("%Y-%m").tolist()
     ['1961-01', '1961-12']
