@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._callbacks import epoch_tasks
 from .._config import single_threaded_blas
 from .._nn.network import Network
 from .._nn.params import Architecture
@@ -137,7 +138,62 @@ def _validation(loss):
     return Validation(None, lambda p: -last["v"], compute)
 
 
-def fit(est, S, m):
+def _train_member(ctx, L, norm, seed, hooks):
+    """Stage A (stopped on the last block), its forecasts from the block's origins, stage B (the whole
+    series); returns the folded weights, those forecasts and the member's training history."""
+    est, U, Hc, net, bs, scale_a = ctx["est"], ctx["U"], ctx["Hc"], ctx["net"], ctx["bs"], ctx["scale_a"]
+    X, Y = _windows(U, L, Hc, scale_a, norm, ctx["block"])
+    x_mu, x_sd = float(X.mean()), float(X.std())
+    x_sd = x_sd if x_sd > 0 else 1.0
+    y_mu, y_sd = Y.mean(axis=0), np.where(Y.std(axis=0) > 0, Y.std(axis=0), 1.0)
+    Xv, Tv = _validation_set(U, L, Hc, scale_a, norm, ctx["block"])
+    ok = np.isfinite(Tv)
+    mrng = np.random.RandomState(seed)
+    flat = net.initialize(mrng, DTYPE, est.initializer, est.recurrent_initializer)
+
+    def predict(Xn):  # before folding
+        return network_outputs(net, flat, ((Xn - x_mu) / x_sd)[:, :, None]) * y_sd + y_mu
+
+    def vloss(p):
+        P = network_outputs(net, p, ((Xv - x_mu) / x_sd)[:, :, None]) * y_sd + y_mu
+        return float(np.mean(np.abs(P - Tv)[ok]))
+
+    def batches(X, Y):
+        return SequenceBatches(_seqs((X - x_mu) / x_sd), (Y - y_mu) / y_sd, np.ones(len(X), DTYPE), False, bs, DTYPE)
+
+    def reconstruction(scale):  # the model of an epoch, for callbacks: this member alone
+        def attributes(params, history):
+            _fold(net, params, x_mu, x_sd, y_mu, y_sd)  # params is the callback's copy
+            return {**est._reconstruction(params, history), "_members": [[L, norm]], "_arch": ctx["arch"],
+                    "_config": None, "_scaling": Scaling(ctx["log"], 0, np.zeros(len(U)), scale),
+                    "window_": L, "n_outputs_": Hc, "_series": ctx["S"], "n_series_": len(U),
+                    "seasonal_period_": ctx["m"], "calibration_size_": ctx["block"], "_optimizer": None}
+        return attributes
+
+    state = TrainState(est._new_optimizer(flat.size, DTYPE), mrng,
+                       History(validation_loss_curve=[], validation_scores=[], best_validation_score=-np.inf))
+    if hooks is not None:
+        hooks.reconstruction = reconstruction(scale_a)
+    with single_threaded_blas():
+        fit_epochs(net, flat, batches(X, Y), ctx["config"], state, _validation(vloss), hooks)
+    best = int(np.argmin(state.history.validation_loss_curve)) + 1
+    fc = np.concatenate([mimo.forecast_blocks(predict, np.stack([u[t - L + 1:t + 1] for t in o]), L, Hc, ctx["H"],
+                                              s, norm)
+                         for u, o, s in zip(U, ctx["origins"], scale_a, strict=True)])
+    if state.history.stop_reason != "callback":
+        Xb, Yb = _windows(U, L, Hc, ctx["scale"], norm)
+        epochs = max(1, best // 4)
+        if hooks is not None:
+            hooks.reconstruction = reconstruction(ctx["scale"])
+        with single_threaded_blas():
+            fit_epochs(net, flat, batches(Xb, Yb),
+                       dataclasses.replace(ctx["config"], max_iter=epochs, n_iter_no_change=epochs + 1), state, None,
+                       hooks)
+    _fold(net, flat, x_mu, x_sd, y_mu, y_sd)
+    return flat, fc, state.history
+
+
+def fit(est, S, m, callback_data=(None, None, None)):
     """Fit the ensemble on :class:`~.series.Series` ``S`` (seasonal period ``m``): returns the fitted
     attributes (``_flat`` holds every member's weights)."""
     if S.cov is not None or S.fcov is not None:
@@ -159,45 +215,22 @@ def fit(est, S, m):
     check_sequences(est, _windows(U, Ls[0], Hc, scale_a, "none", block)[0][:1], reset=True)
     H = est.horizon
     origins = [np.arange(len(u) - block - 1, len(u) - 1) for u in U]
+    ctx = dict(est=est, S=S, m=m, U=U, Hc=Hc, H=H, block=block, net=net, arch=arch, config=config, bs=bs,
+               log=log, scale_a=scale_a, scale=scale, origins=origins)
     flats, stage_a, first_history = [], [], None
-    for (L, norm), seed in zip(plan, seeds, strict=True):
-        X, Y = _windows(U, L, Hc, scale_a, norm, block)
-        x_mu, x_sd = float(X.mean()), float(X.std()) or 1.0
-        y_mu, y_sd = Y.mean(axis=0), np.where(Y.std(axis=0) > 0, Y.std(axis=0), 1.0)
-        x_sd = x_sd if x_sd > 0 else 1.0
-        Xv, Tv = _validation_set(U, L, Hc, scale_a, norm, block)
-        ok = np.isfinite(Tv)
-        mrng = np.random.RandomState(seed)
-        flat = net.initialize(mrng, DTYPE, est.initializer, est.recurrent_initializer)
-
-        def predict(Xn, flat=flat, x_mu=x_mu, x_sd=x_sd, y_mu=y_mu, y_sd=y_sd):  # before folding
-            return network_outputs(net, flat, ((Xn - x_mu) / x_sd)[:, :, None]) * y_sd + y_mu
-
-        def vloss(p, Xv=Xv, Tv=Tv, ok=ok, x_mu=x_mu, x_sd=x_sd, y_mu=y_mu, y_sd=y_sd):
-            P = network_outputs(net, p, ((Xv - x_mu) / x_sd)[:, :, None]) * y_sd + y_mu
-            return float(np.mean(np.abs(P - Tv)[ok]))
-
-        def batches(X, Y, x_mu=x_mu, x_sd=x_sd, y_mu=y_mu, y_sd=y_sd):
-            return SequenceBatches(_seqs((X - x_mu) / x_sd), (Y - y_mu) / y_sd, np.ones(len(X), DTYPE), False,
-                                   bs, DTYPE)
-
-        state = TrainState(est._new_optimizer(flat.size, DTYPE), mrng,
-                           History(validation_loss_curve=[], validation_scores=[], best_validation_score=-np.inf))
-        val = _validation(vloss)
-        with single_threaded_blas():
-            fit_epochs(net, flat, batches(X, Y), config, state, val)
-        best = int(np.argmin(state.history.validation_loss_curve)) + 1
-        stage_a.append(np.concatenate([
-            mimo.forecast_blocks(predict, np.stack([u[t - L + 1:t + 1] for t in o]), L, Hc, H, s, norm)
-            for u, o, s in zip(U, origins, scale_a, strict=True)]))
-        Xb, Yb = _windows(U, L, Hc, scale, norm)
-        epochs = max(1, best // 4)
-        cfg_b = dataclasses.replace(config, max_iter=epochs, n_iter_no_change=epochs + 1)
-        with single_threaded_blas():
-            fit_epochs(net, flat, batches(Xb, Yb), cfg_b, state, None)
-        _fold(net, flat, x_mu, x_sd, y_mu, y_sd)
-        flats.append(flat)
-        first_history = first_history or state.history
+    hooks = epoch_tasks(est, *callback_data, len(plan) * (est.max_iter + max(1, est.max_iter // 4)), None)
+    try:
+        for (L, norm), seed in zip(plan, seeds, strict=True):
+            flat, fc, history = _train_member(ctx, L, norm, seed, hooks)
+            flats.append(flat)
+            stage_a.append(fc)
+            first_history = first_history or history
+            if history.stop_reason == "callback":  # a callback stopped training: the members so far
+                plan = plan[:len(flats)]
+                break
+    finally:
+        if hooks is not None:
+            hooks.close()
     median = np.median(np.stack(stage_a), axis=0)
     errors = [[] for _ in range(H)]
     row = 0

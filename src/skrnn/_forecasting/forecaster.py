@@ -291,10 +291,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         kind, freq = S.freq[0]
         self.seasonal_period_ = (seasonal_period(kind, freq) if self.seasonal_period == "auto"
                                  else self.seasonal_period)
-        self._series, self.n_series_ = S, len(S.values)
+        self.n_series_ = len(S.values)
         if self.strategy == "mimo":
-            attrs, history = ensemble.fit(self, S, self.seasonal_period_)
-            self.__dict__.update(attrs)
+            attrs, history = ensemble.fit(self, S, self.seasonal_period_, callback_data)
+            self.__dict__.update(attrs, _series=S)
             self._set_history(history)
             return self
         self.__dict__.pop("_members", None)
@@ -319,6 +319,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                              "of each step it forecasts).")
         self._scaling = fit_scaling(U, lag, log, past, future)
         X, Y = training_windows(U, W, H, self._scaling, past, future, forecast_past=self.strategy == "recursive")
+        self._series = S
         self._fit_network(X, Y, callback_data)
         self._calibration = None
         return self
