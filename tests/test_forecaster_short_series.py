@@ -104,3 +104,17 @@ def test_an_explicit_calibration_size_too_large_for_the_series_is_a_clear_error(
     with pytest.raises(ValueError, match=r"without its last calibration_size=12 observations.*smaller "
                                          r"calibration_size or window"):
         f.forecast(6, interval=0.9)
+
+
+def test_the_real_shampoo_series_gets_intervals_from_the_default_forecaster():
+    """sktime's shampoo sales (36 months, the issue's case): the default ensemble, any horizon up to a year."""
+    datasets = pytest.importorskip("sktime.datasets")
+    y = datasets.load_shampoo_sales()
+    assert len(y) == 36
+    for h in (3, 12):
+        f = RNNForecaster(horizon=h, max_iter=10, random_state=0).fit(y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # too few residuals for 0.9 is said, not raised
+            fc = f.forecast(h, interval=0.9)
+        assert fc.shape == (h, 3) and np.isfinite(fc.to_numpy()).all()
+        assert (fc["lower"] < fc["upper"]).all()
