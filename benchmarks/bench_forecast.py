@@ -12,11 +12,12 @@ seasonal-naive error of the training part (lag 1 for non-seasonal series).
     python benchmarks/bench_forecast.py --dev                   # model selection: the last hold-out-sized
                                                                 # block of each TRAINING part is the test
 
-Methods: ``snaive``, ``ets``, ``arima``, ``theta`` (statsforecast, same run), ``skrnn`` (the recommended
-recipe: ``RNNForecaster(n_estimators=...)`` when the installed skrnn has it, else the prototype
-``forecast_proto.EnsembleForecaster`` trained with skrnn's public ``RNNRegressor``), ``skrnn_current``
-(``RNNForecaster()`` with today's defaults, forecasting ``h`` steps), and research variants
-``proto:<name>`` (see ``VARIANTS``).
+Methods: ``snaive``, ``ets``, ``arima``, ``theta`` (statsforecast, same run), ``skrnn`` (the library's
+defaults: ``RNNForecaster(horizon=h, seasonal_period=m, random_state=seed)``, whose ``strategy='mimo'``
+ensemble is the recipe below; the prototype when the installed skrnn predates it), ``skrnn_v01`` (skrnn
+0.1's defaults: ``strategy='recursive', log=False, window=18, max_iter=400``, forecasting ``h`` steps),
+``proto`` (the prototype recipe, ``forecast_proto.EnsembleForecaster`` with its defaults, trained with
+skrnn's public ``RNNRegressor``) and research variants ``proto:<name>`` (see ``VARIANTS``).
 """
 
 import argparse
@@ -124,10 +125,12 @@ def proto(train, m, h, seed, base=DEFAULT, **kw):
     return mean, lo, hi, extra
 
 
-def skrnn_current(train, m, h, seed):
+def skrnn_v01(train, m, h, seed):
+    """skrnn 0.1's RNNForecaster defaults (one recursive GRU on differenced, standardised windows)."""
     from skrnn import RNNForecaster
 
-    f = RNNForecaster(seasonal_period=m, random_state=seed).fit(pd.Series(train))
+    f = RNNForecaster(strategy="recursive", log=False, window=18, max_iter=400, seasonal_period=m,
+                      random_state=seed).fit(pd.Series(train))
     mean = f.forecast(h).to_numpy()
     try:
         fc = f.forecast(h, interval=LEVEL)
@@ -139,8 +142,10 @@ def skrnn_current(train, m, h, seed):
 def method_fn(name):
     if name == "skrnn":
         return skrnn_recipe
-    if name == "skrnn_current":
-        return skrnn_current
+    if name in ("skrnn_v01", "skrnn_current"):  # skrnn_current: its name before the new defaults
+        return skrnn_v01
+    if name == "proto":
+        return lambda train, m, h, seed: proto(train, m, h, seed, base={})
     if name.startswith("proto:"):
         kw = VARIANTS[name.split(":", 1)[1]]
         return lambda train, m, h, seed: proto(train, m, h, seed, **kw)

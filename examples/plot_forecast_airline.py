@@ -6,7 +6,7 @@ Forecasting airline passengers with RNN
 Fit :class:`skrnn.RNNForecaster` on the Box-Jenkins airline series
 (1949-1958), forecast the two held-out years with a 90% split-conformal
 interval, backtest the model from every month of those years, and tune
-``window`` and ``hidden_size`` with plain scikit-learn: ``GridSearchCV`` and
+``hidden_size`` with plain scikit-learn: ``GridSearchCV`` and
 ``TimeSeriesSplit`` on the series itself.
 """
 
@@ -27,10 +27,14 @@ train, test = y[:-24], y[-24:]
 # %%
 # Fit and forecast
 # ----------------
-# The forecaster's defaults: a GRU of 32 units reading the last 18 months,
-# first differences within each window, one-step forecasts fed back
-# (``strategy='recursive'``). ``forecast(24, interval=0.9)`` returns the
-# forecasts with their 90% interval, indexed by the next 24 months.
+# The forecaster's defaults (``strategy='mimo'``): the logarithm of the
+# series (chosen from the data: its seasonal swings grow with its level), an
+# ensemble of 10 GRUs of 32 units reading windows of 15, 24 or 36 months
+# minus their mean or last value, each emitting the next ``horizon=12``
+# months, stopped early on the last 12 training months and combined by the
+# median. ``forecast(24, interval=0.9)`` returns the forecasts with their
+# 90% interval, indexed by the next 24 months (the second year feeds the
+# first back). Fit and forecast take about 5-10 s on 2 cores.
 
 forecaster = RNNForecaster(horizon=12, random_state=0).fit(train)
 forecast = forecaster.forecast(24, interval=0.9)
@@ -96,12 +100,12 @@ fig.tight_layout()
 # --------------------------------------------
 # Each split fits on a prefix of the training years and scores (negative
 # MASE) the 12 months that follow it, so plain scikit-learn model selection
-# tunes the forecaster. A short budget (``max_iter=100``) keeps the example
-# quick.
+# tunes the forecaster. A small ensemble and a short budget
+# (``n_estimators=3, max_iter=100``) keep the example quick.
 
 search = GridSearchCV(
-    RNNForecaster(horizon=12, max_iter=100, random_state=0),
-    {"window": [13, 24], "hidden_size": [16, 32]},
+    RNNForecaster(horizon=12, n_estimators=3, max_iter=100, random_state=0),
+    {"hidden_size": [16, 32]},
     cv=TimeSeriesSplit(n_splits=3, test_size=12),
 )
 with warnings.catch_warnings():

@@ -66,7 +66,7 @@ def _path(context):
     lambda: (RNNClassifier(max_iter=5, **SMALL), *data()),
     lambda: (RNNRegressor(max_iter=5, **SMALL), data()[0], data()[0].sum(1)),
     lambda: (RNNSeq2SeqRegressor(max_iter=5, **SMALL), data()[0], data()[0][:, :2]),
-    lambda: (RNNForecaster(window=16, max_iter=5, **SMALL), load_airline(), None),
+    lambda: (RNNForecaster(window=16, strategy="recursive", max_iter=5, **SMALL), load_airline(), None),
     lambda: (RNNTextGenerator(max_iter=5, **SMALL), "abcabd " * 20, None),
 ], ids=["classifier", "regressor", "seq2seq", "forecaster", "text"])
 def test_one_fit_task_with_one_subtask_per_epoch(make):
@@ -81,6 +81,21 @@ def test_one_fit_task_with_one_subtask_per_epoch(make):
     assert len(epochs_begun) == len(epochs_ended) == est.n_iter_ == 5
     assert [c[3] for c in epochs_ended] == [(0, k) for k in range(5)]
     assert rec.calls[-2][:3] == ("end", type(est).__name__, "fit")  # the fit task ends last
+
+
+def test_the_ensemble_forecaster_reports_every_members_epochs_and_a_callback_stops_it():
+    y = load_airline()
+    rec = Recorder()
+    RNNForecaster(horizon=6, n_estimators=2, max_iter=4, **SMALL).set_callbacks(rec).fit(y)
+    kinds = [c[0] for c in rec.calls]
+    assert kinds[0] == "setup" and kinds[-1] == "teardown" and rec.calls[-2][:3] == ("end", "RNNForecaster", "fit")
+    ended = [c for c in rec.calls if c[0] == "end" and c[2] == "epoch"]
+    assert len(ended) == 2 * (4 + 1)  # each member: max_iter=4 epochs, then max(1, best // 4) = 1
+    member = rec.fitted[3]  # the first member after its 4th epoch, a model that forecasts alone
+    assert len(member._members) == 1 and member.forecast(3).shape == (3,)
+    stop = Recorder(stop_at=2)
+    g = RNNForecaster(horizon=6, n_estimators=3, max_iter=10, **SMALL).set_callbacks(stop).fit(y)
+    assert len(g._members) == 1 and g.n_iter_ == 2 and g.forecast(3).shape == (3,)
 
 
 def test_a_callback_stops_training_and_sees_a_copy_of_each_epochs_weights():
@@ -288,10 +303,12 @@ def test_future_covariates_are_routed_to_the_forecaster():
     df = pd.concat([y, cal], axis=1)
     grid = {"hidden_size": [4]}
     with sklearn.config_context(enable_metadata_routing=True):
-        f = RNNForecaster(window=13, max_iter=3, random_state=0).set_fit_request(future_covariates=True)
+        f = RNNForecaster(window=13, strategy="recursive", max_iter=3, random_state=0).set_fit_request(
+            future_covariates=True)
         search = GridSearchCV(f, grid, cv=TimeSeriesSplit(2)).fit(df, future_covariates=df[["month"]])
     assert search.best_estimator_._series.fcov_names == ["month"]
     with sklearn.config_context(enable_metadata_routing=True):
-        plain = RNNForecaster(window=13, max_iter=3, random_state=0)  # no request: routing refuses the covariates
+        plain = RNNForecaster(window=13, strategy="recursive", max_iter=3, random_state=0)
+        # no request: routing refuses the covariates
         with pytest.raises(Exception, match="future_covariates"):
             GridSearchCV(plain, grid, cv=TimeSeriesSplit(2)).fit(df, future_covariates=df[["month"]])

@@ -119,7 +119,7 @@ def test_errors(airline):
     with pytest.raises(ValueError, match="window=200 is too long"):
         RNNForecaster(window=200).fit(airline)
     with pytest.raises(ValueError, match="must exceed the differencing lag"):
-        RNNForecaster(window=12, differencing="seasonal").fit(airline)
+        RNNForecaster(window=12, differencing="seasonal", strategy="recursive").fit(airline)
     fitted = RNNForecaster(window=12, **FAST).fit(airline[:60])
     with pytest.raises(ValueError, match="fitted without future-known covariates"):
         fitted.forecast(3, X_future=np.zeros((3, 1)))
@@ -195,7 +195,7 @@ def _promo_frame(n=200):
 def test_future_known_covariates():
     df = _promo_frame()
     train, test = df[:170], df[170:]
-    params = {"window": 14, "horizon": 7, "max_iter": 60, "random_state": 0}
+    params = {"window": 14, "horizon": 7, "max_iter": 60, "random_state": 0, "strategy": "recursive"}
     with_cov = RNNForecaster(**params).fit(train.sales, future_covariates=train[["promo"]])
     without = RNNForecaster(**params).fit(train.sales)
     assert with_cov.score(test) > without.score(test.sales)  # the promotions are learnt
@@ -221,13 +221,16 @@ def test_future_known_covariates():
     with pytest.raises(ValueError, match="pass them for this series as future_covariates"):
         with_cov.historical_forecasts(df.sales)
     with pytest.raises(ValueError, match="recursive"):
-        RNNForecaster(strategy="direct", **params).fit(train.sales, future_covariates=train[["promo"]])
+        RNNForecaster(**{**params, "strategy": "direct"}).fit(train.sales, future_covariates=train[["promo"]])
     with pytest.raises(ValueError, match="one row per observation"):
         RNNForecaster(**params).fit(train.sales, future_covariates=train[["promo"]][1:])
     with pytest.raises(ValueError, match="window face"):
         RNNForecaster(**FAST).fit(np.zeros((9, 4)), np.zeros(9), future_covariates=np.zeros((9, 1)))
+    with pytest.raises(ValueError, match="strategy='mimo' reads the target series only.*'recursive'"):
+        RNNForecaster(window=14, horizon=7).fit(train.sales, future_covariates=train[["promo"]])
     # plain sklearn tuning: the fit parameter is split with X, each scored block holds the covariates
-    search = GridSearchCV(RNNForecaster(target="sales", window=14, max_iter=5, hidden_size=4, random_state=0),
+    search = GridSearchCV(RNNForecaster(target="sales", window=14, strategy="recursive", max_iter=5, hidden_size=4,
+                                        random_state=0),
                           {"alpha": [1e-4]}, cv=TimeSeriesSplit(2, test_size=7))
     search.fit(df, future_covariates=df[["promo"]])
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -305,7 +308,7 @@ def test_recursive_forecast_is_one_step_forecasts_fed_back(airline, differencing
     """The recursive strategy (stepped by skrnn._nn.rollout.rollout) equals one-step forecasts of raw windows,
     each appended to the history before the next."""
     W = 20
-    f = RNNForecaster(window=W, differencing=differencing, **FAST).fit(airline[:-12])
+    f = RNNForecaster(window=W, differencing=differencing, strategy="recursive", **FAST).fit(airline[:-12])
     history = list(airline.to_numpy()[-12 - W:-12].astype(float))
     for _ in range(9):
         history.append(f.predict(np.array(history[-W:])[None])[0])

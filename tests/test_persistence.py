@@ -94,6 +94,16 @@ def _series_face_intervals():
     return f, _monthly(), "intervals"  # outputs compute an interval, so the calibration is saved too
 
 
+def _series_face_default_ensemble():
+    f = RNNForecaster(horizon=4, n_estimators=3, **SMALL)
+    return f, _monthly(), "intervals"  # members, their windows and the calibration residuals are saved
+
+
+def _series_face_recursive_intervals():
+    f = RNNForecaster(window=8, horizon=3, strategy="recursive", log=True, **SMALL)
+    return f, _monthly(), "intervals"  # the calibration refit on demand is saved too
+
+
 def _series_face_period_seq2seq():
     y = _monthly()
     y.index = y.index.to_period("M")
@@ -103,7 +113,7 @@ def _series_face_period_seq2seq():
 def _series_face_covariates():
     y = _monthly()
     df = pd.DataFrame({"sales": y, "price": np.cos(np.arange(48)), "promo": np.arange(48) % 4 == 0})
-    return RNNForecaster(window=8, target="sales", **SMALL), df, "future"
+    return RNNForecaster(window=8, target="sales", strategy="recursive", **SMALL), df, "future"
 
 
 def _series_face_hourly_tz_direct():
@@ -137,6 +147,8 @@ MODELS = {
     "seq2seq regressor on ragged lists": _seq2seq_ragged,
     "text generator, non-ASCII": _text,
     "forecaster series face + intervals": _series_face_intervals,
+    "forecaster default ensemble + intervals": _series_face_default_ensemble,
+    "forecaster recursive + intervals": _series_face_recursive_intervals,
     "forecaster PeriodIndex + seq2seq + seasonal differencing": _series_face_period_seq2seq,
     "forecaster past + future covariates": _series_face_covariates,
     "forecaster 2h tz-aware index + direct": _series_face_hourly_tz_direct,

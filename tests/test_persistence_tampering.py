@@ -272,6 +272,15 @@ TAMPERED = {
         "fcs", both(array("_scaling.mu", lambda a: np.r_[a, a]), array("_scaling.sd", lambda a: np.r_[a, a])),
         r"_scaling has 2 series' moments for 1 series"),
     "a negative standard deviation": ("fcs", array("_scaling.sd", lambda a: -a), r"_scaling.sd has a non-positive"),
+    # the default forecaster is an ensemble: its members, their windows and their weights must agree
+    "an ensemble member of an unknown normalisation": (
+        "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"][0].__setitem__(1, "evil"),
+        r"attribute _members is .*expected a non-empty list of \[window length, normalisation"),
+    "an ensemble with one member fewer than its weights": (
+        "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"].pop(),
+        r"attribute _flat has \d+ weights, but the architecture \(.* x 9 member\(s\)\) has \d+"),
+    "an ensemble whose window_ is not its longest member's": (
+        "fcs", attr("window_", {"json": 7}), r"attribute window_ is 7, but the members' longest window is 6"),
     "a window-face forecaster missing its network": ("fcs", attr("_series", {"json": None}),
                                                      r"attribute _sequence_output is missing"),
     # the document and the archive's members

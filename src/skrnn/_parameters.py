@@ -161,24 +161,48 @@ Reuse the weights of the previous fit as the starting point."""),
 Weights ``{class_label: weight}`` multiplied into the sample weights;
 ``'balanced'`` uses ``n_samples / (n_classes * np.bincount(y))``."""),
     # ------------------------------------------------------------- forecasting
-    "window": Param("int", [_positive_int], """\
+    "window": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Number of most recent observations a forecast depends on (series face).
-With differencing at lag ``k`` the network reads ``window - k``
-differences."""),
+With ``strategy='mimo'``, ``'auto'`` gives the members windows of 1.25, 2
+and 3 seasonal periods (of 1.25, 2 and 3 horizons without a significant
+season), shortened on a short series; an int gives every member that
+window. With the other strategies ``'auto'`` is 18, and differencing at lag
+``k`` makes the network read ``window - k`` differences. The window used is
+``window_``."""),
     "horizon": Param("int", [_positive_int], """\
 Number of steps forecast at once: the width of ``y`` in the window face, and
 the default number of steps of :meth:`forecast`. Longer forecasts feed
 forecasts back as observations."""),
-    "strategy": Param("{'recursive', 'direct', 'seq2seq'}", [StrOptions({"recursive", "direct", "seq2seq"})], """\
-Series face only. ``'recursive'`` trains a one-step model and feeds its
-forecasts back; ``'direct'`` trains one multi-output head that reads the
+    "strategy": Param("{'mimo', 'recursive', 'direct', 'seq2seq'}",
+                      [StrOptions({"mimo", "recursive", "direct", "seq2seq"})], """\
+Series face only. ``'mimo'`` (multi-input multi-output) is an ensemble of
+``n_estimators`` networks, each reading a window normalised by its own level
+(``normalize``) and the series' scale and emitting the next ``horizon``
+steps at once; each stops early on the last block of the series in time,
+then continues on the whole series for a quarter of its epochs; forecasts
+are the members' median. ``'recursive'`` trains a one-step model and feeds
+its forecasts back; ``'direct'`` trains one multi-output head that reads the
 window and emits all ``horizon`` steps at once; ``'seq2seq'`` is a direct
 encoder-decoder: the encoder's final state starts a decoder that runs
 ``horizon`` steps (one output each). ``seq2seq`` needs
-``bidirectional=False``."""),
-    "log": Param("bool", ["boolean"], """\
+``bidirectional=False``. The three single-network strategies difference and
+standardise each window (``differencing``); ``strategy='recursive',
+log=False, window=18, max_iter=400`` is skrnn 0.1's forecaster."""),
+    "n_estimators": Param("int", [_positive_int], """\
+Number of networks of the ``strategy='mimo'`` ensemble, over seeds, window
+lengths and normalisations, combined by the median. 1 is a single network
+(about ten times faster, less robust). Ignored by the other strategies and
+the window face."""),
+    "normalize": Param("{'mix', 'mean', 'last', 'none'}", [StrOptions({"mix", "mean", "last", "none"})], """\
+``strategy='mimo'``: what each window is read relative to, its mean
+(``'mean'``), its last value (``'last'``) or nothing (``'none'``); ``'mix'``
+alternates ``'mean'`` and ``'last'`` between members."""),
+    "log": Param("'auto' or bool", [StrOptions({"auto"}), "boolean"], """\
 Model the logarithm of a positive series (multiplicative seasonality);
-intervals then become multiplicative."""),
+intervals then become multiplicative. ``'auto'`` takes the logarithm when
+every series is positive and Guerrero's Box-Cox parameter (the power that
+makes the variability of seasonal blocks independent of their level) is
+below 0.5, i.e. the variability grows with the level."""),
     "differencing": Param("{'none', 'first', 'seasonal'}", [StrOptions({"none", "first", "seasonal"})], """\
 Difference each window at lag 1 (``'first'``) or at ``seasonal_period``
 (``'seasonal'``) before standardising. Seasonal differencing at lag 1 (no
@@ -208,12 +232,16 @@ Long-format panel: the column of time stamps (dates, periods or integers,
 regular within each series)."""),
     "calibration_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Length of the final block of the training series held out to calibrate
-prediction intervals (the model is refitted without it, on demand, the first
-time an interval is requested). ``'auto'`` is
-``max(horizon, min(24, n // 5))``, shortened on a short series so that the
-rest still holds ``window`` plus the targets of one window. With fewer
-residuals at the first step than the level needs (9 for 0.9), a warning says
-the interval may under-cover."""),
+prediction intervals. ``strategy='mimo'``: the block each member also stops
+early on, ``'auto'`` being ``horizon`` shortened so that the rest gives 16
+training windows (but long enough, while 4 windows remain, for the 0.9
+level's 9 residuals); residuals of every step, divided by a per-step scale
+``a k^b`` (``b`` in [0.5, 1]) fitted to them, are pooled, so widths never
+shrink with the horizon. Other strategies: the model is refitted without
+the block the first time an interval is requested, and ``'auto'`` is
+``max(horizon, min(24, n // 5))``, shortened on a short series. With fewer
+residuals than the level needs (9 for 0.9), a warning says the interval
+may under-cover."""),
     # -------------------------------------------------------------------- text
     "bptt": Param("int", [_positive_int], """\
 Characters per truncated-BPTT chunk: gradients flow back at most this far,

@@ -137,10 +137,12 @@ def split_validation(n, fraction, rng, stratify=None):
 
 @dataclass
 class Validation:
-    """A held-out set: its chunks (for the objective's loss) and a score of the weights."""
+    """A held-out set: its chunks (for the objective's loss) and a score of the weights; or, with ``loss``,
+    a loss of the weights computed by the caller (patience and the best epoch then follow it)."""
 
     chunks: Any  # callable () -> iterator of batches
     score: Any  # callable (params) -> float
+    loss: Any = None  # callable (params) -> float; None: the objective's loss on the chunks
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class TrainConfig:
     schedule: Any = None  # callable (epoch, lr0, history, config) -> learning rate; None: constant
     learning_rate_init: float | None = None  # lr0 of the schedule (None: the optimiser's)
     tensor_norms: Any = None  # {name: (start, stop)}: record each tensor's gradient norm per epoch
+    fixed_epochs: bool = False  # max_iter is a budget, not a failure: no ConvergenceWarning when reached
 
 
 @dataclass
@@ -222,6 +225,8 @@ def _diverged_message(config, epoch, what):
 
 
 def _evaluate(objective, params, validation):
+    if validation.loss is not None:
+        return float(validation.loss(params))
     total, weight = 0.0, 0.0
     for batch in validation.chunks():
         loss, w = objective.evaluate(params, batch)
@@ -360,7 +365,7 @@ def fit_epochs(objective, params, batches, config, state, validation=None, hooks
                 break
         else:
             hist.stop_reason = "epoch" if config.incremental else "max_iter"
-            if not config.incremental:
+            if not (config.incremental or config.fixed_epochs):
                 warnings.warn(
                     f"{config.name}: maximum iterations ({config.max_iter}) reached and the optimization "
                     "hasn't converged yet. Increase max_iter or learning_rate_init.",

@@ -92,3 +92,58 @@ def half_widths(errors, level, steps):
         k = np.arange(len(q) + 1, steps + 1)
         q = np.concatenate([q, q[-1] * np.sqrt(k / len(q))])
     return q[:steps]
+
+
+# ------------------------------------------------- strategy='mimo': pooled over steps
+def step_scale(errors, steps, min_count=3, min_growth=0.5, max_growth=1.0):
+    """Per-step scale ``s_k = a k^b`` (k = 1 .. ``steps``) of absolute errors grouped by step (``errors[k-1]``).
+
+    ``log s_k`` is fitted by least squares (weighted by count) to ``log`` of each step's root mean square
+    error, over the steps with at least ``min_count`` positive errors; ``b`` is clipped to
+    ``[min_growth, max_growth]`` (``b = 0.5``, the random walk's ``sqrt(k)``, when fewer than two steps
+    qualify), so the scale never decreases with the step. ``min_growth=0.5``: errors measured in one short
+    block grow more slowly with the step than later errors do.
+    """
+    ks, rms, w = [], [], []
+    for k, e in enumerate(errors, start=1):
+        e = np.asarray(e, dtype=np.float64)
+        if len(e) >= min_count and np.any(e > 0):
+            ks.append(k)
+            rms.append(np.sqrt(np.mean(e**2)))
+            w.append(len(e))
+    k_all = np.arange(1, steps + 1, dtype=np.float64)
+    b = float(np.clip(0.5, min_growth, max_growth))
+    if not ks:
+        pooled = np.concatenate([np.asarray(e, np.float64) for e in errors] + [np.zeros(0)])
+        a = float(np.sqrt(np.mean(pooled**2))) if pooled.size and np.any(pooled > 0) else 1.0
+        return a * k_all**b
+    x, yv, w = np.log(ks), np.log(rms), np.array(w, dtype=np.float64)
+    if len(ks) >= 2:
+        xm, ym = np.average(x, weights=w), np.average(yv, weights=w)
+        slope = np.sum(w * (x - xm) * (yv - ym)) / max(np.sum(w * (x - xm) ** 2), 1e-12)
+        b = float(np.clip(slope, min_growth, max_growth))
+    loga = np.average(yv - b * x, weights=w)
+    return np.exp(loga) * k_all**b
+
+
+def pooled_half_widths(errors, level, steps, inflation=1.25, stacklevel=4):
+    """Half-widths ``(steps,)``, non-decreasing in the step: every step's errors divided by its
+    :func:`step_scale`, pooled, their ``ceil((N + 1) level) / N`` empirical quantile, times the scale and
+    ``inflation``. Warns when the ``N`` pooled errors are too few for ``level`` (the largest is used)."""
+    scale = step_scale(errors, steps)
+    pooled = np.concatenate([np.asarray(e, np.float64) / scale[k] for k, e in enumerate(errors) if k < steps]
+                            + [np.zeros(0)])
+    N = len(pooled)
+    if N == 0:
+        warnings.warn("No calibration residuals: the prediction intervals are infinite.", UserWarning,
+                      stacklevel=stacklevel)
+        return np.full(steps, np.inf)
+    r = int(np.ceil((N + 1) * level - 1e-9))
+    if r > N:
+        need = int(np.ceil(level / (1 - level) - 1e-9))
+        warnings.warn(
+            f"A {level:g} prediction interval needs at least {need} calibration residuals, but the series is short "
+            f"and its last block gives {N}: the interval rests on the largest residual and may cover less than "
+            "asked. Use a longer series or a lower level.", UserWarning, stacklevel=stacklevel)
+        r = N
+    return inflation * np.sort(pooled)[r - 1] * scale

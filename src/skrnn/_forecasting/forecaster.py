@@ -29,7 +29,7 @@ from .._nn.params import Architecture
 from .._parameters import store
 from .._regressor import StandardisedTargetsMixin
 from .._validation import check_sequences
-from . import conformal
+from . import backtest, conformal, ensemble
 from .series import (
     Series,
     attach_future,
@@ -37,7 +37,6 @@ from .series import (
     format_forecasts,
     future_index,
     future_rows,
-    like_training,
     mase_scale,
     seasonal_period,
 )
@@ -48,6 +47,7 @@ from .transforms import (
     to_model,
     training_windows,
 )
+from .variance import choose_log
 from .windows import forecast_from_origins, forecast_windows, network_outputs
 
 
@@ -72,12 +72,13 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
       scikit-learn's estimator checks expect, and ``predict`` then refuses
       any other number of columns.
 
-    Series face, in order: optional logarithm (``log``); differencing *inside
-    each window* (so a forecast depends only on the last ``window``
-    observations, the last one included); standardisation per series with the
-    mean and standard deviation of its training values; windows of
-    ``window`` observations whose targets are the next value (``recursive``)
-    or the next ``horizon`` values (``direct``). Forecasts invert each step.
+    Series face, by default (``strategy='mimo'``): the logarithm when it
+    stabilises the variance (``log='auto'``); ``n_estimators`` networks over
+    seeds, window lengths sized from the seasonal period and window
+    normalisations, each reading a window minus its level and emitting the
+    next ``horizon`` values, stopped early on the last block in time and then
+    continued on the whole series; their median. The single-network
+    strategies difference and standardise each window instead.
 
     Parameters
     ----------
@@ -92,6 +93,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
 
     n_series_ : int
         Number of series fitted (series face).
+
+    window_ : int
+        Observations a forecast reads (series face; the longest member's).
+
+    calibration_size_ : int
+        Length of the last block held out (``strategy='mimo'``).
 
     See Also
     --------
@@ -113,15 +120,14 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     This works for a Series, a DataFrame or a 1-D array (cut along time), not
     for a list of series (scikit-learn would split the list itself).
 
-    Prediction intervals are split-conformal per horizon step, normalised by
-    the local volatility: the model is refitted on the series without its
-    last ``calibration_size`` observations; forecasts from every origin
-    inside that block give absolute errors per step, each divided by the mean
-    absolute first difference of its input window; the
-    ``ceil((n + 1) * level) / n`` quantile of these ratios, times the same
-    statistic of the forecast's own window, is the half-width (in log space
-    with ``log=True``). Steps beyond the
-    calibrated ones widen as ``sqrt(step)``.
+    Prediction intervals are split-conformal. ``strategy='mimo'``: the
+    ensemble stopped on the last ``calibration_size_`` observations forecasts
+    from every origin inside them; the errors, relative to the series' scale
+    and to a per-step scale ``a k^b`` (``b`` in [0.5, 1]) fitted to them, are
+    pooled over steps; their ``ceil((n + 1) * level) / n`` quantile, times
+    1.25, gives half-widths that never shrink with the step (in log space
+    with the logarithm). Other strategies refit once without the block and
+    take each step's quantile of errors relative to the window's volatility.
 
     References
     ----------
@@ -136,7 +142,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     >>> from skrnn import RNNForecaster
     >>> from skrnn.datasets import load_airline
     >>> y = load_airline()
-    >>> f = RNNForecaster(window=24, horizon=12, max_iter=20, random_state=0).fit(y)
+    >>> f = RNNForecaster(horizon=12, n_estimators=2, max_iter=20, random_state=0).fit(y)
     >>> fc = f.forecast()
     >>> fc.index[[0, -1]].strftime("%Y-%m").tolist()
     ['1961-01', '1961-12']
@@ -144,11 +150,12 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     ['forecast', 'lower', 'upper']
     """
 
-    def __init__(self, *, window=18, horizon=1, strategy="recursive", log=False, differencing="first",
+    def __init__(self, *, window="auto", horizon=1, strategy="mimo", n_estimators=10, normalize="mix", log="auto",
+                 differencing="first",
                  seasonal_period="auto", target=None, id_col="unique_id", time_col="ds", calibration_size="auto",
                  cell="gru", activation="tanh", hidden_size=32, num_layers=1, bidirectional=False,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, solver="adam",
-                 learning_rate_init=0.005, learning_rate_schedule="constant", batch_size="auto", max_iter=400, tol=3e-4,
+                 learning_rate_init=0.005, learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=3e-4,
                  n_iter_no_change=20, early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0,
                  clip_value=None, clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9,
                  nesterovs_momentum=True, random_state=None, verbose=False, warm_start=False):
@@ -262,10 +269,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             raise ValueError("predict on raw windows needs a model of one series without covariates; use "
                              "forecast() instead.")
         Xa = np.asarray(X, dtype=np.float64)
-        if Xa.ndim != 2 or Xa.shape[1] != self.window:
-            raise ValueError(f"X must be of shape (n_samples, window={self.window}); got {Xa.shape}.")
-        out = from_model(self._forecast_windows(to_model(Xa, self.log), np.zeros(len(Xa), int), self.horizon),
-                         self.log)
+        if Xa.ndim != 2 or Xa.shape[1] != self._window():
+            raise ValueError(f"X must be of shape (n_samples, window={self._window()}); got {Xa.shape}.")
+        out = from_model(self._forecast_windows(to_model(Xa, self._scaling.log), np.zeros(len(Xa), int), self.horizon),
+                         self._scaling.log)
         return out[:, 0] if self.horizon == 1 else out
 
     def __sklearn_tags__(self):
@@ -284,13 +291,22 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         kind, freq = S.freq[0]
         self.seasonal_period_ = (seasonal_period(kind, freq) if self.seasonal_period == "auto"
                                  else self.seasonal_period)
+        self.n_series_ = len(S.values)
+        if self.strategy == "mimo":
+            attrs, history = ensemble.fit(self, S, self.seasonal_period_, callback_data)
+            self.__dict__.update(attrs, _series=S)
+            self._set_history(history)
+            return self
+        self.__dict__.pop("_members", None)
+        self.window_ = 18 if self.window == "auto" else self.window
         lag = self._lag()
         H = 1 if self.strategy == "recursive" else self.horizon
-        W = self.window
+        W = self.window_
+        log = choose_log(S.values, self.seasonal_period_) if self.log == "auto" else self.log
         if W <= lag:
             raise ValueError(f"window={W} must exceed the differencing lag {lag} (differencing={self.differencing!r},"
                              f" seasonal period {self.seasonal_period_}); increase window.")
-        U = [to_model(v, self.log) for v in S.values]
+        U = [to_model(v, log) for v in S.values]
         for i, u in enumerate(U):
             if len(u) < W + H:
                 raise ValueError(
@@ -301,11 +317,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         if future is not None and self.strategy != "recursive":
             raise ValueError("future_covariates need strategy='recursive' (the network reads the covariates "
                              "of each step it forecasts).")
-        self._scaling = fit_scaling(U, lag, self.log, past, future)
+        self._scaling = fit_scaling(U, lag, log, past, future)
         X, Y = training_windows(U, W, H, self._scaling, past, future, forecast_past=self.strategy == "recursive")
         self._series = S
         self._fit_network(X, Y, callback_data)
-        self.n_series_ = len(U)
         self._calibration = None
         return self
 
@@ -349,6 +364,17 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             Y = Y[..., 0]  # packed for the encoder-decoder: the values, then the valid-step flag
         return float(r2_score(Y, network_outputs(self._model(), params, seqs.X), sample_weight=sw))
 
+    def _window(self):
+        """The number of observations a forecast reads (``window`` resolved at fit; files of skrnn 0.1 lack it)."""
+        return getattr(self, "window_", self.window)
+
+    def _is_ensemble(self):
+        return getattr(self, "_members", None) is not None
+
+    def _interval_scale(self, wins, sid):
+        """What interval half-widths are relative to: the series' scale (mimo), else the window's volatility."""
+        return self._scaling.sd[sid] if self._is_ensemble() else local_scale(wins)
+
     def _check_series_mode(self):
         check_is_fitted(self)
         if getattr(self, "_series", None) is None:
@@ -357,22 +383,26 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
 
     def _forecast_windows(self, U, sid, steps, C=None, P=None):
         """Model-space forecasts ``(n, steps)`` from model-space windows (see :func:`.windows.forecast_windows`)."""
-        return forecast_windows(self._model(), self._flat, self._scaling, self.strategy, self.window, self.horizon,
+        if self._is_ensemble():
+            return ensemble.forecast(self, U, sid, steps)
+        return forecast_windows(self._model(), self._flat, self._scaling, self.strategy, self._window(), self.horizon,
                                 U, sid, steps, C, P)
 
     # -------------------------------------------------------------- intervals
     def _half_widths(self, level, steps):
         """Interval half-widths per step, relative to the local scale (calibrated once per fit)."""
+        if self._is_ensemble():
+            return ensemble.half_widths(self, level, steps)
         n = min(len(v) for v in self._series.values)
         H = 1 if self.strategy == "recursive" else self.horizon
-        size = conformal.calibration_size(self.calibration_size, self.horizon, n, self.window + H)
+        size = conformal.calibration_size(self.calibration_size, self.horizon, n, self._window() + H)
         K = min(max(steps, self.horizon), size)
         if self._calibration is None or len(self._calibration) < K:
             self._calibration = self._calibrate(size, K)
         return conformal.half_widths(self._calibration, level, steps)
 
     def _calibrate(self, size, K):
-        S, W = self._series, self.window
+        S, W = self._series, self._window()
         n = min(len(v) for v in S.values)
         H = 1 if self.strategy == "recursive" else self.horizon
         if n - size < W + H:
@@ -384,7 +414,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model._fit_series(S.cut(size))
-        U = [to_model(v, self.log) for v in S.values]
+        U = [to_model(v, self._scaling.log) for v in S.values]
         return conformal.calibration_errors(
             lambda sid, origins, k: forecast_from_origins(model._forecast_windows, S, U[sid], sid, origins, W, k)[0],
             U, size, W, K)
@@ -427,8 +457,8 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         import pandas as pd
 
         S = self._series
-        W = self.window
-        U = np.stack([to_model(v[-W:], self.log) for v in S.values])
+        W = self._window()
+        U = np.stack([to_model(v[-W:], self._scaling.log) for v in S.values])
         fc = self._forecast_windows(U, np.arange(len(U)), steps, None if C is None else np.repeat(C, len(U), 0),
                                     self._last_past(len(U)))
         q = None if interval is None else self._half_widths(interval, steps)
@@ -436,23 +466,23 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         for sid in range(len(U)):
             kind, freq = S.freq[sid]
             idx = future_index(kind, freq, S.index[sid][-1], steps, name=S.index[sid].name)
-            mean = from_model(fc[sid], self.log)
+            mean = from_model(fc[sid], self._scaling.log)
             if q is None:
                 outs.append(pd.Series(mean, index=idx, name=S.names[sid]))
             else:
-                half = q * local_scale(U[sid:sid + 1])
-                outs.append(pd.DataFrame({"forecast": mean, "lower": from_model(fc[sid] - half, self.log),
-                                          "upper": from_model(fc[sid] + half, self.log)}, index=idx))
+                half = q * self._interval_scale(U[sid:sid + 1], sid)
+                outs.append(pd.DataFrame({"forecast": mean, "lower": from_model(fc[sid] - half, self._scaling.log),
+                                          "upper": from_model(fc[sid] + half, self._scaling.log)}, index=idx))
         return format_forecasts(S, outs)
 
     def _last_past(self, n):
         """Past covariates of the training series' last window, repeated ``(n, window, n_past)``, or None."""
         pcov = self._series.covariates()
-        return None if pcov is None else np.repeat(pcov[None, -self.window:], n, 0)
+        return None if pcov is None else np.repeat(pcov[None, -self._window():], n, 0)
 
     def _future_covariates(self, X_future, steps):
         """``(1, window + steps, n_future)`` future-known covariates: the training window's and ``X_future``'s."""
-        return future_rows(self._series, X_future, steps, self.window)
+        return future_rows(self._series, X_future, steps, self._window())
 
     def historical_forecasts(self, y=None, start=None, steps=None, stride=1, interval=None, future_covariates=None):
         """Forecasts from rolling origins with the fitted model, as a tidy DataFrame.
@@ -493,45 +523,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
             ``upper``.
         """
         self._check_series_mode()
-        import pandas as pd
-
-        S = self._series if y is None else like_training(self._series, y, future_covariates, self.target,
-                                                         self.id_col, self.time_col)
-        order = self._series.positions_of(S)
-        steps = self.horizon if steps is None else steps
-        q = None if interval is None else self._half_widths(interval, steps)
-        W = self.window
-        rows = []
-        for pos_in_y, (sid, v) in enumerate(zip(order, S.values, strict=True)):
-            index = S.index[pos_in_y]
-            n_train = len(self._series.values[sid])
-            if start is None:
-                t0 = n_train - 1 if len(v) > n_train else W - 1
-            elif isinstance(start, Integral):
-                t0 = start if start >= 0 else len(v) + start
-            else:
-                t0 = int(index.get_loc(start))
-            if t0 < W - 1 or t0 >= len(v):
-                raise ValueError(f"start gives origin position {t0}; origins must lie in [window - 1 = {W - 1}, "
-                                 f"{len(v) - 1}] so that a full window precedes them.")
-            origins = np.arange(t0, len(v), stride)
-            fc, wins, known = forecast_from_origins(self._forecast_windows, S, to_model(v, self.log), sid, origins, W,
-                                                    steps)
-            fc[~known] = np.nan  # covariates unknown there
-            kind, freq = S.freq[pos_in_y]
-            labels = index.append(future_index(kind, freq, index[-1], steps))
-            series = S.names[pos_in_y] if S.panel_columns or S.kind_in == "dict" else sid
-            for j, t in enumerate(origins):
-                pos = t + 1 + np.arange(steps)
-                actual = np.where(pos < len(v), v[np.minimum(pos, len(v) - 1)], np.nan)
-                row = {"series": series, "origin": index[t], "step": np.arange(1, steps + 1), "time": labels[pos],
-                       "actual": actual, "forecast": from_model(fc[j], self.log)}
-                if q is not None:
-                    half = q * local_scale(wins[j:j + 1])
-                    row["lower"] = from_model(fc[j] - half, self.log)
-                    row["upper"] = from_model(fc[j] + half, self.log)
-                rows.append(pd.DataFrame(row))
-        return pd.concat(rows, ignore_index=True)
+        return backtest.historical_forecasts(self, y, start, steps, stride, interval, future_covariates)
 
     # ---------------------------------------------------------------- scoring
     def score(self, X, y=None, sample_weight=None):
@@ -574,10 +566,11 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
         T = Series(X, name="the scored block", target=self.target, id_col=self.id_col, time_col=self.time_col)
         order = S.positions_of(T)
         steps = max(len(v) for v in T.values)
-        W = self.window
-        U = np.stack([to_model(v[-W:], self.log) for v in S.values])
+        W = self._window()
+        U = np.stack([to_model(v[-W:], self._scaling.log) for v in S.values])
         C = None if X_future is None else np.repeat(self._future_covariates(X_future, steps), len(U), 0)
-        fc = from_model(self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U))), self.log)
+        fc = self._forecast_windows(U, np.arange(len(U)), steps, C, self._last_past(len(U)))
+        fc = from_model(fc, self._scaling.log)
         errs = []
         for j, (sid, v) in enumerate(zip(order, T.values, strict=True)):
             kind, freq = S.freq[sid]

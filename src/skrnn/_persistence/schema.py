@@ -96,6 +96,14 @@ def _calibration(v):
     return None
 
 
+def _members(v):
+    norms = ("mean", "last", "none")
+    if not (isinstance(v, list) and v and all(isinstance(m, list) and len(m) == 2 and is_int(m[0])
+                                               and 1 <= m[0] <= 1_000_000 and m[1] in norms for m in v)):
+        return f"is {short(v)}; expected a non-empty list of [window length, normalisation in {norms}]"
+    return None
+
+
 def _config(v):
     fields = ("cell", "n_features", "n_outputs", "hidden_size", "num_layers", "activation", "decoder_input",
               "n_steps")
@@ -124,7 +132,7 @@ INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
 # validation curves)
 # absent in files written before input scaling and patches existed (the network then reads X as it is)
-OPTIONAL = {"feature_names_in_", "learning_rate_curve_"} | set(INPUTS)
+OPTIONAL = {"feature_names_in_", "learning_rate_curve_", "_members", "window_", "calibration_size_"} | set(INPUTS)
 
 ATTRIBUTES = {
     "RNNClassifier": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
@@ -136,7 +144,9 @@ ATTRIBUTES = {
                       "_arch": _none_or(_instance(Architecture)), "_sequence_output": _bool,
                       "_series": _none_or(_instance(Series)),
                       "_config": _none_or(_config), "_scaling": _instance(Scaling), "seasonal_period_": _int(1),
-                      "n_series_": _int(1), "_calibration": _none_or(_calibration)},
+                      "n_series_": _int(1), "_calibration": _none_or(_calibration),
+                      # strategy='mimo' (absent in files of other strategies and of skrnn 0.1)
+                      "_members": _none_or(_members), "window_": _int(1), "calibration_size_": _int(1)},
     "RNNSeq2SeqRegressor": {**NETWORK, **HISTORY, **VALIDATION, **TARGETS, "_config": _config,
                             "max_output_length_": _int(1)},
     "RNNTextGenerator": {"characters_": _str_array, "vocabulary_": _instance(dict), "_arch": _instance(Architecture),
@@ -241,7 +251,8 @@ def _targets(a, n_outputs):
 
 def _network(a):
     arch = a["_arch"]
-    _weights(a, Layout(arch).size, _describe(arch))
+    members = a.get("_members") or [None]  # an ensemble keeps its members' weights one after the other
+    _weights(a, len(members) * Layout(arch).size, _describe(arch) + f" x {len(members)} member(s)" * (len(members) > 1))
     _inputs(a, arch.n_features)
     if a["n_outputs_"] != arch.n_outputs:
         raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the network has {arch.n_outputs} outputs")
@@ -286,6 +297,12 @@ def _forecaster(a):
             raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the decoder has {config['n_steps']} steps")
     else:
         _network(a)
+    if a.get("_members") is not None:
+        if a["_config"] is not None or a["_arch"].n_features != 1:
+            raise Corrupt("attribute _members: an ensemble's networks read the series alone (one input)")
+        if a.get("window_") != max(m[0] for m in a["_members"]):
+            raise Corrupt(f"attribute window_ is {short(a.get('window_'))}, but the members' longest window is "
+                          f"{max(m[0] for m in a['_members'])}")
     if a["n_series_"] != len(S.values):
         raise Corrupt(f"attribute n_series_ is {a['n_series_']}, but the training series are {len(S.values)}")
     sc = a["_scaling"]

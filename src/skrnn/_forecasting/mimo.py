@@ -1,0 +1,60 @@
+"""Windows of the multi-input multi-output strategy (``strategy='mimo'``), as pure functions.
+
+Each window of ``L`` model-space observations is read minus its *level* -- its mean (``'mean'``) or its
+last value (``'last'``), or nothing (``'none'``) -- and divided by the series' scale
+(:func:`~skrnn._forecasting.sizing.series_scale`); its target is the next ``Hc`` values, normalised alike.
+A forecast adds the level back, so the network learns shapes, not levels (ES-RNN and N-BEATS normalise
+their windows this way).
+"""
+
+import numpy as np
+
+
+def window_level(W, normalize):
+    """Level ``(n,)`` of windows ``W`` ``(n, L)``."""
+    if normalize == "last":
+        return W[:, -1].copy()
+    if normalize == "mean":
+        return W.mean(axis=1)
+    return np.zeros(len(W))
+
+
+def training_windows(u, L, Hc, scale, normalize):
+    """Inputs ``(n_w, L)``, targets ``(n_w, Hc)`` of every window of the model-space series ``u``, and the
+    origin (position of the last input) of each window."""
+    win = np.lib.stride_tricks.sliding_window_view(np.asarray(u, dtype=np.float64), L + Hc)
+    lev = window_level(win[:, :L], normalize)
+    X = (win[:, :L] - lev[:, None]) / scale
+    Y = (win[:, L:] - lev[:, None]) / scale
+    return X, Y, np.arange(L - 1, L - 1 + len(win))
+
+
+def input_windows(W, scale, normalize):
+    """Network inputs ``(n, L)`` of model-space windows ``W`` ``(n, L)`` (``scale`` scalar or ``(n,)``)
+    and their levels."""
+    lev = window_level(W, normalize)
+    return (W - lev[:, None]) / np.reshape(scale, (-1, 1)), lev
+
+
+def forecast_blocks(predict, U, L, Hc, steps, scale, normalize):
+    """Model-space forecasts ``(n, steps)`` from the windows ``U`` ``(n, >= L)``: ``predict`` maps network
+    inputs ``(n, L)`` to outputs ``(n, Hc)``; blocks of ``Hc`` steps are fed back until ``steps`` are done."""
+    H = np.array(U, dtype=np.float64)
+    n0 = H.shape[1]
+    sc = np.reshape(scale, (-1, 1))
+    while H.shape[1] < n0 + steps:
+        X, lev = input_windows(H[:, -L:], scale, normalize)
+        F = np.asarray(predict(X), dtype=np.float64).reshape(len(H), Hc) * sc + lev[:, None]
+        H = np.concatenate([H, F], axis=1)
+    return H[:, n0:n0 + steps]
+
+
+def step_errors(truth, forecasts, origins, steps):
+    """Absolute errors grouped by step (a list of ``steps`` arrays): ``forecasts[j, k]`` forecasts
+    ``truth[origins[j] + 1 + k]``; targets past the end of ``truth`` are skipped."""
+    out = []
+    for k in range(steps):
+        pos = origins + 1 + k
+        ok = pos < len(truth)
+        out.append(np.abs(truth[pos[ok]] - forecasts[ok, k]))
+    return out
