@@ -156,3 +156,35 @@ def test_predict_in_time_blocks_matches_forward(cell_id, sequence_output):
         net._INFER_BLOCK_BYTES = block_bytes
         flat, X, lengths, _, _ = make_batch(rng, net, 7, 3)
         assert_array_equal(net.predict(flat, X, lengths), net.forward(flat, X, lengths)["logits"])
+
+
+@pytest.mark.parametrize("cell_id", CELLS)
+def test_weight_gradients_in_row_blocks_match_one_product(cell_id):
+    """Large layers' weight gradients are sums of products over blocks of rows
+    (OpenBLAS's small-matrix kernel, ``Network._SMALL_GEMM``); forced here onto a
+    small network, with a last, shorter block, they equal the one-product ones."""
+    net = Network(make_arch(cell_id), "identity")
+    rng = np.random.default_rng(3)
+    flat, X, lengths, Y, sw = make_batch(rng, net, 9, 10)  # 90 rows: one block of 64 and one of 26
+    want = np.empty_like(flat)
+    want_loss = net.loss_grad(flat, want, X, lengths, Y, sw)
+    G = net.arch.gates * H
+    blocked = Network(net.arch, net.head)
+    grad = np.full_like(flat, np.nan)
+    for K_in in (H, H + D + 1, 2 * H + H + 1):  # the LSTM's [h|x|1] widths (layer 1 reads both directions)
+        blocked._SMALL_GEMM = 64 * K_in * G
+        loss = blocked.loss_grad(flat, grad, X, lengths, Y, sw)
+        assert loss == want_loss
+        assert_allclose(grad, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("N", [1, 63, 64, 65, 200])
+@pytest.mark.parametrize("rows", [1, 64, 1000])
+def test_at_b_kernel_matches_numpy(N, rows):
+    from skrnn._nn.kernels import linalg
+
+    rng = np.random.default_rng(N)
+    a, d = rng.normal(size=(N, 5)), rng.normal(size=(N, 7))
+    out, tmp = np.full((5, 7), np.nan), np.empty((5, 7))
+    linalg.at_b(a, d, out, tmp, rows)
+    assert_allclose(out, a.T @ d, rtol=1e-12, atol=1e-13)

@@ -76,9 +76,10 @@ class Network:
         self.head = head
         self.sequence_output = sequence_output
         self.layout = Layout(arch)
-        from .kernels import KERNELS  # imported (with Numba) by the first network, not by ``import skrnn``
+        from .kernels import KERNELS, linalg  # imported (with Numba) by the first network, not by ``import skrnn``
 
         self.kernels = KERNELS[arch.cell]
+        self._linalg = linalg
         self._names = [[arch.layer_names(layer, d) for d in range(arch.num_directions)]
                        for layer in range(arch.num_layers)]
         self._views_cache = {}
@@ -187,6 +188,21 @@ class Network:
         gates = buf(ws, ("gates", tag), (T, B, GH), dtype)
         self.kernels.forward(z, wc, lengths, cs, gates)
         return {"x": x, "z": z, "hs": z[:, :, :H], "cs": cs, "gates": gates}
+
+    # Products of at most this many multiply-adds take OpenBLAS's small-matrix
+    # kernel, which packs nothing (see skrnn._nn.kernels.linalg)
+    _SMALL_GEMM = 1_000_000
+
+    def _at_b(self, a, d, out, ws, tag):
+        """``out = a^T @ d`` for a weight gradient over all steps: in blocks of rows that keep each
+        product under :attr:`_SMALL_GEMM` when the blocks are long enough (64 rows), else one product."""
+        N, K = a.shape
+        rows = self._SMALL_GEMM // (K * d.shape[1])
+        if rows < 64 or rows >= N:
+            np.dot(a.T, d, out=out)
+        else:
+            tmp = self._buffer(ws, ("at_b", tag, out.shape), out.shape, out.dtype)
+            self._linalg.at_b(a, d, out, tmp, rows)
 
     # ------------------------------------------------------------------ forward
     def forward(self, flat, X, lengths, initial_state=None, masks=None):
@@ -500,7 +516,7 @@ class Network:
                     # product (4-11 % faster than two: dxp is read once)
                     z = e["z"]
                     gt = buf(ws, ("gw_cat_t", tag), (z.shape[2], GH), dtype)
-                    np.dot(z[:-1].reshape(T * B, z.shape[2]).T, dxp2, out=gt)
+                    self._at_b(z[:-1].reshape(T * B, z.shape[2]), dxp2, gt, ws, tag)
                     G[n_hh][...] = gt[:H].T
                     G[n_ih][...] = gt[H:H + Din].T
                     G[n_bih][...] = gt[H + Din]
@@ -512,7 +528,7 @@ class Network:
                     G[n_ih][...] = gt[:Din].T
                     G[n_bih][...] = gt[Din]
                     gt = buf(ws, ("gw_hh_t", tag), (H, GH), dtype)
-                    np.dot(hs[:-1].reshape(T * B, H).T, dhp2, out=gt)
+                    self._at_b(hs[:-1].reshape(T * B, H), dhp2, gt, ws, tag)
                     G[n_hh][...] = gt.T
                     if dhp is dxp:
                         G[n_bhh][...] = G[n_bih]

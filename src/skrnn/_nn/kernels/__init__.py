@@ -4,7 +4,8 @@ Each module holds a ``forward`` and a ``backward`` kernel for one cell.  They
 only run the sequential part of a layer (the per-step ``h_{t-1} @ W_hh^T``
 product and the elementwise cell update); everything that is one large matrix
 product over all steps (input projections, weight gradients) is done by the
-caller with NumPy/BLAS.  The forward-only ``infer`` kernels (LSTM, GRU) keep
+caller with NumPy/BLAS (``linalg.at_b`` sums a small layer's weight
+gradient over blocks of rows, which BLAS runs faster).  The forward-only ``infer`` kernels (LSTM, GRU) keep
 no state for a backward pass.  Arrays are time-major, C-contiguous and writable:
 
 * ``xp``: ``(T, B, G*H)`` input projection ``x_t @ W_ih^T + b_ih`` (Elman
