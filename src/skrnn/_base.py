@@ -26,6 +26,7 @@ from ._callbacks import CallbackSupportMixin, epoch_tasks, wants_tensor_norms
 from ._compat import _check_sample_weight, _fit_context
 from ._config import single_threaded_blas
 from ._docstrings import fill
+from ._nn.ensemble import Ensemble
 from ._nn.network import Network
 from ._nn.params import Architecture
 from ._nn.schedules import as_schedule
@@ -51,6 +52,19 @@ HISTORY_ATTRIBUTES = {
     "validation_scores": "validation_scores_", "best_validation_score": "best_validation_score_",
     "learning_rate_curve": "learning_rate_curve_",
 }
+
+
+# n_estimators='auto': at most this many networks, and members x training sequences within the budget
+AUTO_MAX_MEMBERS = 5
+AUTO_MEMBER_SEQUENCES = 1000
+
+
+def auto_n_estimators(n_samples, incremental=False):
+    """``n_estimators='auto'``: 5 networks up to 200 training sequences, fewer up to 1000 (members x
+    sequences <= 1000), 1 beyond and in ``partial_fit`` (whose first call sees one chunk of a stream)."""
+    if incremental:
+        return 1
+    return int(min(AUTO_MAX_MEMBERS, max(1, AUTO_MEMBER_SEQUENCES // max(n_samples, 1))))
 
 
 class VersionedPickleMixin:
@@ -201,9 +215,11 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
                 f"{', '.join(changed)} changed since they were fitted ({self._arch}). Fit from scratch "
                 "(warm_start=False) to change the architecture."
             )
+        n_members = self._check_n_estimators(seqs.n_samples, first, incremental)
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
+            self.n_estimators_ = n_members
             self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
                                                   self.recurrent_initializer)
             self._reset_curves()
@@ -225,9 +241,30 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
                     held_out=held_out, callback_data=(X, y, metadata))
         return self
 
+    def _check_n_estimators(self, n_samples, first, incremental):
+        """The number of networks to train: ``n_estimators`` resolved at the first fit (``'auto'``: up to
+        :data:`AUTO_MAX_MEMBERS` on small sets, keeping members x sequences within
+        :data:`AUTO_MEMBER_SEQUENCES`; 1 in ``partial_fit``), kept by later ``warm_start``/``partial_fit``
+        calls."""
+        requested = getattr(self, "n_estimators", 1)
+        if not first:
+            fitted = getattr(self, "n_estimators_", 1)
+            if requested not in ("auto", fitted):
+                raise ValueError(
+                    f"{'partial_fit' if incremental else 'warm_start=True'} continues from the fitted weights of "
+                    f"{fitted} network(s), but n_estimators={requested}. Fit from scratch (warm_start=False) to "
+                    "change the number of networks."
+                )
+            return fitted
+        return auto_n_estimators(n_samples, incremental) if requested == "auto" else requested
+
     def _model(self):
-        """The fitted network (rebuilt on demand: a Network keeps thread-local buffers, which do not pickle)."""
-        return Network(self._arch, self._head, self._sequence_output)
+        """The fitted network, or the ensemble of ``n_estimators_`` networks (rebuilt on demand: a Network
+        keeps thread-local buffers, which do not pickle)."""
+        n = getattr(self, "n_estimators_", 1)
+        if n == 1:
+            return Network(self._arch, self._head, self._sequence_output)
+        return Ensemble(self._arch, self._head, self._sequence_output, n)
 
     def _train_config(self, incremental, model=None):
         schedule = as_schedule(self.learning_rate_schedule)

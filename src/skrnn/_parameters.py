@@ -81,6 +81,18 @@ computes. Input you have already standardised passes through nearly
 unchanged; set ``False`` to feed values as they are (the weights exported
 by :meth:`get_state_dict` then apply to raw input). ``partial_fit`` keeps
 the first call's statistics, so make that chunk representative."""),
+    "n_estimators": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Number of networks trained side by side from different random initial
+weights (each on the same minibatches, with its own dropout masks) and
+averaged: :meth:`predict_proba` is the mean of the members' probabilities
+(a regressor predicts the mean of their predictions). Averaging removes
+much of the variance a small training set leaves between seeds, at the
+cost of proportionally longer fits. ``'auto'`` trains 5 networks up to
+200 training sequences, ``1000 // n_samples`` up to 1000 and one beyond,
+and one in :meth:`partial_fit` (whose first call sees one chunk of a
+stream); the fitted value is ``n_estimators_``. With several networks
+:meth:`transform` concatenates their embeddings and :meth:`get_state_dict`
+prefixes each member's tensors with ``estimators.<k>.``."""),
     "dropout": Param("float", [_unit], """\
 Inverted dropout probability on the inputs of layers 2..num_layers (as
 PyTorch's ``dropout``) and on the features fed to the output head. Applied

@@ -230,6 +230,19 @@ def _evaluate(objective, params, validation):
     return total / weight
 
 
+def _clip(grad, config, members):
+    """Clip ``grad`` in place (each member's slice apart): the mean norm before clipping, whether any
+    was clipped."""
+    if not members or len(members) == 1:
+        return clip_gradient(grad, config.clip_value, config.clip_norm)
+    norms, clipped = [], False
+    for a, b in members:
+        norm, was = clip_gradient(grad[a:b], config.clip_value, config.clip_norm)
+        norms.append(norm)
+        clipped |= was
+    return float(np.mean(norms)), clipped
+
+
 def fit_epochs(objective, params, batches, config, state, validation=None, hooks=None):
     """Train ``params`` in place: one epoch if ``config.incremental``, else up to ``config.max_iter``.
 
@@ -273,6 +286,10 @@ def fit_epochs(objective, params, batches, config, state, validation=None, hooks
     hist.stop_reason = None
     lr0 = opt.learning_rate if config.learning_rate_init is None else config.learning_rate_init
     tensors = config.tensor_norms
+    # an Ensemble trains several members side by side: penalties enter its mean loss once per member,
+    # and each member's gradient is clipped on its own, as if it trained alone
+    members = getattr(objective, "member_slices", None)
+    n_members = len(members) if members else 1
     try:
         for _ in range(epochs):
             t0 = t_shown = time.perf_counter()
@@ -289,11 +306,11 @@ def fit_epochs(objective, params, batches, config, state, validation=None, hooks
                 with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught just below
                     loss, wsum = objective.loss_and_grad(params, grad, batch, masks)
                     if alpha or l1:
-                        loss += penalty(params, grad, alpha, l1, wsum, runs)
+                        loss += penalty(params, grad, alpha, l1, wsum, runs) / n_members
                     if tensor_sums is not None:
                         for name, (a, b) in tensors.items():
                             tensor_sums[name] += float(np.sqrt(np.dot(grad[a:b], grad[a:b])))
-                    norm, was_clipped = clip_gradient(grad, config.clip_value, config.clip_norm)
+                    norm, was_clipped = _clip(grad, config, members)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     if have_good:  # the current weights overflow: step back to the last finite ones
                         params[...] = last_good

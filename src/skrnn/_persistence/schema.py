@@ -121,17 +121,19 @@ NETWORK = {"n_features_in_": _int(1), "feature_names_in_": _str_array, "_input_l
 TARGETS = {"_y_1d": _bool, "_y_mean": _float_array(), "_y_scale": _float_array(positive=True)}
 INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array(positive=True)),  # scale_input
           "patch_size_": _int(1)}
+ENSEMBLE = {"n_estimators_": _int(1)}  # networks stacked in _flat (n_estimators)
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
 # validation curves)
 # absent in files written before input scaling and patches existed (the network then reads X as it is)
-OPTIONAL = {"feature_names_in_", "learning_rate_curve_"} | set(INPUTS)
+# absent in files written before n_estimators existed (one network)
+OPTIONAL = {"feature_names_in_", "learning_rate_curve_"} | set(INPUTS) | set(ENSEMBLE)
 
 ATTRIBUTES = {
-    "RNNClassifier": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
+    "RNNClassifier": {**NETWORK, **INPUTS, **ENSEMBLE, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
                       "_sequence_output": _bool, "_multilabel": _bool, "classes_": _labels,
                       "_head": _one_of("softmax", "sigmoid")},
-    "RNNRegressor": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS, "_arch": _instance(Architecture),
-                     "_sequence_output": _bool},
+    "RNNRegressor": {**NETWORK, **INPUTS, **ENSEMBLE, **HISTORY, **VALIDATION, **TARGETS,
+                     "_arch": _instance(Architecture), "_sequence_output": _bool},
     "RNNForecaster": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS,
                       "_arch": _none_or(_instance(Architecture)), "_sequence_output": _bool,
                       "_series": _none_or(_instance(Series)),
@@ -240,8 +242,8 @@ def _targets(a, n_outputs):
 
 
 def _network(a):
-    arch = a["_arch"]
-    _weights(a, Layout(arch).size, _describe(arch))
+    arch, n = a["_arch"], a.get("n_estimators_", 1)
+    _weights(a, n * Layout(arch).size, _describe(arch) + (f", {n} networks" if n > 1 else ""))
     _inputs(a, arch.n_features)
     if a["n_outputs_"] != arch.n_outputs:
         raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the network has {arch.n_outputs} outputs")
