@@ -102,6 +102,8 @@ def test_state_dict_round_trip_and_wrong_keys():
     before = clf.predict_proba(X)
     clf.set_state_dict({k: v * 1.0 for k, v in sd.items()})
     assert_array_equal(clf.predict_proba(X), before)
+    with pytest.raises(ValueError, match="holds 2 networks"):
+        clf.set_state_dict({k[len("estimators.0."):]: v for k, v in sd.items() if k.startswith("estimators.0.")})
     with pytest.raises(ValueError, match="unexpected keys"):
         clf.set_state_dict({**sd, "estimators.2.head.bias": sd["estimators.0.head.bias"]})
 

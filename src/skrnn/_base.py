@@ -38,6 +38,7 @@ from ._training import (
     TrainConfig,
     TrainState,
     Validation,
+    auto_n_batches,
     fit_epochs,
     make_optimizer,
     split_validation,
@@ -137,6 +138,7 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
     """
 
     _sequence_output = False
+    _equal_batches = False  # batch_size='auto' splits each epoch into auto_n_batches(n) equal minibatches
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -219,7 +221,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
-            self.n_estimators_ = n_members
+            if hasattr(self, "n_estimators"):  # the classifier and the regressor (the forecaster trains one)
+                self.n_estimators_ = n_members
             self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
                                                   self.recurrent_initializer)
             self._reset_curves()
@@ -314,6 +317,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
             vY, vsw = vY.astype(dtype, copy=False), np.asarray(vsw, dtype=dtype)
             vbatches = SequenceBatches(vseqs, vY, vsw, sequence_output, bs, dtype)
             validation = Validation(vbatches.chunks, lambda p: self._score_seqs(vseqs, vY, vsw, p))
+        # batch_size='auto': equal minibatches sized from the training set (classifier, regressor), else 64
+        equal = self.batch_size == "auto" and self._equal_batches
+        n_batches = auto_n_batches(seqs.n_samples) if equal else None
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = self._new_optimizer(self._flat.size, dtype)
         config = self._train_config(incremental, objective)
@@ -321,8 +327,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         hooks = epoch_tasks(self, *callback_data, 1 if incremental else self.max_iter, self._reconstruction)
         try:
             with single_threaded_blas():
-                fit_epochs(objective, self._flat, SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype),
-                           config, state, validation, hooks)
+                batches = SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype, n_batches)
+                fit_epochs(objective, self._flat, batches, config, state, validation, hooks)
         finally:
             self._set_history(state.history)
             if hooks is not None:

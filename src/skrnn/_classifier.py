@@ -38,6 +38,8 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
 
     {input_attributes}
 
+    {ensemble_attributes}
+
     See Also
     --------
     RNNRegressor : The same network with an identity head for regression.
@@ -80,6 +82,8 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
                  clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
                  random_state=None, verbose=False, warm_start=False, class_weight=None):
         store(self, locals())
+
+    _equal_batches = True
 
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:

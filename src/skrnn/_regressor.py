@@ -87,6 +87,8 @@ class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMi
 
     {input_attributes}
 
+    {ensemble_attributes}
+
     See Also
     --------
     RNNClassifier : The same network with a softmax head for classification.
@@ -122,6 +124,8 @@ class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMi
                  clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
                  random_state=None, verbose=False, warm_start=False):
         store(self, locals())
+
+    _equal_batches = True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

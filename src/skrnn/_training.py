@@ -27,6 +27,7 @@ in the objective; this module only decides what to compute next.  Modelled on
 ``MLPClassifier._fit_stochastic``.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -79,14 +80,30 @@ class Batch(NamedTuple):
     sample_weight: np.ndarray
 
 
+# batch_size='auto' of the classifier and regressor: at least AUTO_MIN_UPDATES equal minibatches per epoch
+# while they hold at least AUTO_MIN_BATCH sequences, and none over AUTO_MAX_BATCH
+AUTO_MAX_BATCH = 64
+AUTO_MIN_BATCH = 16
+AUTO_MIN_UPDATES = 4
+
+
+def auto_n_batches(n):
+    """Number of equal minibatches per epoch for ``n`` sequences under ``batch_size='auto'``: one up to
+    ``2 * AUTO_MIN_BATCH - 1`` sequences, then ``n // AUTO_MIN_BATCH`` up to ``AUTO_MIN_UPDATES``, and
+    ``ceil(n / AUTO_MAX_BATCH)`` on large sets."""
+    return max(1, math.ceil(n / AUTO_MAX_BATCH), min(AUTO_MIN_UPDATES, n // AUTO_MIN_BATCH))
+
+
 class SequenceBatches:
     """Time-major minibatches of validated sequences, each cut to the longest
     sequence it contains.
 
     Y is ``(N, K)``, or ``(N, T, K)`` for per-step targets (``sequence_output``).
+    ``n_batches``: instead of batches of ``batch_size`` (the last one shorter),
+    split each epoch into this many batches of equal size (within one).
     """
 
-    def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype):
+    def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype, n_batches=None):
         self.seqs = seqs
         self.Xt = seqs.time_major()
         self.lengths = seqs.lengths
@@ -97,6 +114,7 @@ class SequenceBatches:
         self.sequence_output = sequence_output
         self.n = seqs.n_samples
         self.batch_size = min(batch_size, self.n)
+        self.n_batches = None if n_batches is None else min(n_batches, self.n)
 
     def take(self, idx):
         L = self.lengths[idx]
@@ -106,6 +124,10 @@ class SequenceBatches:
 
     def epoch(self, rng, shuffle):
         order = rng.permutation(self.n) if shuffle else np.arange(self.n)
+        if self.n_batches is not None:
+            for idx in np.array_split(order, self.n_batches):
+                yield self.take(idx), len(idx)
+            return
         for a in range(0, self.n, self.batch_size):
             idx = order[a:a + self.batch_size]
             yield self.take(idx), len(idx)

@@ -118,6 +118,10 @@ class Ensemble:
                 for name, v in net.to_state_dict(p).items()}
 
     def from_state_dict(self, state_dict, dtype):
+        if not any(name.startswith(PREFIX) for name in state_dict):
+            raise ValueError(f"this model holds {self.n_members} networks (n_estimators_), whose tensors are named "
+                             f"'{PREFIX}<k>.<name>', but the state_dict names none that way (a single network's?). "
+                             "Load it into a model fitted with n_estimators=1.")
         parts = []
         for k, net in enumerate(self.members):
             prefix = f"{PREFIX}{k}."

@@ -196,10 +196,11 @@ def _describe(arch):
             f"{arch.n_outputs} output(s){', bidirectional' if arch.bidirectional else ''}")
 
 
-def _weights(a, size, what):
+def _weights(a, size, what, members=1):
     flat = a["_flat"]
     if flat.size != size:
-        raise Corrupt(f"attribute _flat has {flat.size} weights, but the architecture ({what}) has {size}")
+        raise Corrupt(f"attribute _flat has {flat.size} weights, but the architecture ({what}) has {size}"
+                      + (f" ({members} networks)" if members > 1 else ""))
     opt = a["_optimizer"]
     if opt is not None:
         for k, v in vars(opt).items():
@@ -243,7 +244,7 @@ def _targets(a, n_outputs):
 
 def _network(a):
     arch, n = a["_arch"], a.get("n_estimators_", 1)
-    _weights(a, n * Layout(arch).size, _describe(arch) + (f", {n} networks" if n > 1 else ""))
+    _weights(a, n * Layout(arch).size, _describe(arch), n)
     _inputs(a, arch.n_features)
     if a["n_outputs_"] != arch.n_outputs:
         raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the network has {arch.n_outputs} outputs")
