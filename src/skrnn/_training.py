@@ -83,8 +83,8 @@ class Batch(NamedTuple):
 # batch_size='auto' of the classifier and regressor: at least AUTO_MIN_UPDATES equal minibatches per epoch
 # while they hold at least AUTO_MIN_BATCH sequences, and none over AUTO_MAX_BATCH
 AUTO_MAX_BATCH = 64
-AUTO_MIN_BATCH = 16
-AUTO_MIN_UPDATES = 4
+AUTO_MIN_BATCH = 12
+AUTO_MIN_UPDATES = 8
 
 
 def auto_n_batches(n):
