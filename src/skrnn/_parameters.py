@@ -123,7 +123,12 @@ to 1% over ``max_iter``; or a schedule object such as
 ``skrnn.schedules.ReduceOnPlateau(factor=0.2)``. ``learning_rate_curve_``
 records the rate of each epoch."""),
     "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
-Sequences per minibatch. ``'auto'`` is ``min(64, n_samples)``."""),
+Sequences per minibatch. ``'auto'`` splits each epoch into equal
+minibatches (sizes within one) sized from the number of training sequences
+``n``: one batch below 24 sequences, then ``min(8, n // 12)`` batches (so a
+small set gets several updates per epoch), and ``ceil(n / 64)`` batches on
+large sets (at most 64 sequences each). An int gives batches of exactly that
+size, the last one shorter."""),
     "max_iter": Param("int", [_positive_int], """\
 Maximum number of epochs (passes over the training data)."""),
     "tol": Param("float", [_non_negative], """\

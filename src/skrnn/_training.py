@@ -24,7 +24,10 @@ Ctrl-C (keeps the weights, warns), patience on the training or validation
 loss, restoring the best weights of early stopping, the per-epoch curves,
 verbose output and the ``ConvergenceWarning``.  The per-step arithmetic lives
 in the objective; this module only decides what to compute next.  Modelled on
-``MLPClassifier._fit_stochastic``.
+``MLPClassifier._fit_stochastic``.  An objective with ``member_slices``
+(:class:`~skrnn._nn.ensemble.Ensemble`: several networks on one stacked
+buffer) has each slice's gradient clipped on its own and its penalty averaged
+over the members, so that each member trains as it would alone.
 """
 
 import math

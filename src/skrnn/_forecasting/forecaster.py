@@ -144,6 +144,8 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     ['forecast', 'lower', 'upper']
     """
 
+    PARAM_OVERRIDES = {"batch_size": "Windows per minibatch. ``'auto'`` is ``min(64, n_windows)``."}
+
     def __init__(self, *, window=18, horizon=1, strategy="recursive", log=False, differencing="first",
                  seasonal_period="auto", target=None, id_col="unique_id", time_col="ds", calibration_size="auto",
                  cell="gru", activation="tanh", hidden_size=32, num_layers=1, bidirectional=False,
