@@ -134,3 +134,26 @@ def test_early_stopping_scores_the_ensemble():
     X, y = data(60)
     clf = RNNClassifier(n_estimators=2, early_stopping=True, **{**SMALL, "max_iter": 6}).fit(X, y)
     assert len(clf.validation_scores_) == clf.n_iter_ and 0 <= clf.best_validation_score_ <= 1
+
+
+# ------------------------------------------------------------ batch_size='auto'
+def test_auto_batches_are_equal_and_sized_from_n_samples():
+    from skrnn._training import auto_n_batches
+
+    assert [auto_n_batches(n) for n in (1, 23, 24, 36, 96, 200, 512, 513, 1347)] == [1, 1, 2, 3, 8, 8, 8, 9, 22]
+    X, y = data(n=50)
+    clf = RNNClassifier(n_estimators=1, tol=0, **SMALL).fit(X, y)
+    assert clf._optimizer.t == 4 * 4  # 4 epochs of 4 minibatches (13, 13, 12, 12)
+    one = RNNClassifier(n_estimators=1, batch_size=64, tol=0, **SMALL).fit(X, y)
+    assert one._optimizer.t == 4  # an int: batches of exactly that size
+
+
+def test_auto_batches_of_one_epoch_have_sizes_within_one():
+    from skrnn._training import SequenceBatches
+    from skrnn._validation import check_sequences
+
+    X, y = data(n=50)
+    seqs = check_sequences(RNNClassifier(), X, reset=True)
+    batches = SequenceBatches(seqs, np.eye(2)[y], np.ones(50), False, 64, np.float64, n_batches=4)
+    sizes = [count for _, count in batches.epoch(np.random.RandomState(0), True)]
+    assert sorted(sizes) == [12, 12, 13, 13]
