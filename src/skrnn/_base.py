@@ -402,7 +402,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         ``rnn.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()
         if not k.startswith("head.")})`` loads them into PyTorch. An
         encoder-decoder prefixes its two networks' names with ``encoder.``
-        and ``decoder.``.
+        and ``decoder.``; an ensemble (``n_estimators_ > 1``) prefixes
+        network ``k``'s with ``estimators.<k>.``.
 
         Returns
         -------
