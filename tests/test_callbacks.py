@@ -184,7 +184,7 @@ def test_checkpoint_keeps_the_best_epoch_in_a_loadable_file(tmp_path):
 def test_gradient_monitor_reports_each_tensor_and_adds_up_to_the_global_norm():
     X, y = data(n=32)
     monitor = GradientMonitor()
-    clf = RNNClassifier(max_iter=5, batch_size=32, num_layers=2, clip_norm=None, **SMALL)
+    clf = RNNClassifier(max_iter=5, batch_size=32, num_layers=2, clip_norm=None, n_estimators=1, **SMALL)
     clf.set_callbacks(monitor).fit(X, y)
     frame = monitor.to_frame()
     assert list(frame.index) == [1, 2, 3, 4, 5]
@@ -257,7 +257,7 @@ def test_reduce_on_plateau_halves_the_rate_before_training_stops():
 def test_partial_fit_continues_the_schedule():
     X, y = data()
     kw = {"max_iter": 4, "tol": 0, "learning_rate_schedule": Step(step_size=1, gamma=0.5), "shuffle": False,
-          **SMALL}
+          "n_estimators": 1, **SMALL}  # 'auto' would train 5 networks in fit, 1 in partial_fit
     full = RNNClassifier(**kw).fit(X, y)
     parts = RNNClassifier(**kw)
     for _ in range(4):

@@ -106,7 +106,7 @@ def test_a_non_finite_gradient_is_caught_before_the_update(monkeypatch):
     monkeypatch.setattr(skrnn._training, "clip_gradient", nan_on_third)
     monkeypatch.setattr(skrnn._base, "make_optimizer", counting)
     X, y = regression_data()
-    reg = RNNRegressor(hidden_size=4, batch_size=8, max_iter=2, random_state=0)
+    reg = RNNRegressor(hidden_size=4, batch_size=8, max_iter=2, n_estimators=1, random_state=0)
     with pytest.raises(Diverged, match="gradient norm=nan"):
         reg.fit(X, y)
     assert steps == [True, True]  # two finite updates; the NaN gradient never reached the optimiser

@@ -84,7 +84,7 @@ def test_pipeline_scaler_and_reshaping_transformer():
 def test_grid_search_over_the_issue_grid():
     X, y = binary_data(n=40, T=6)
     grid = {"hidden_size": [16, 32, 64], "initializer": ["xavier_uniform", "he_normal", "orthogonal"]}
-    search = GridSearchCV(RNNClassifier(max_iter=3, random_state=0), grid, cv=2).fit(X, y)
+    search = GridSearchCV(RNNClassifier(max_iter=3, n_estimators=1, random_state=0), grid, cv=2).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert len(scores) == 9 and np.isfinite(scores).all()
     best = search.best_estimator_
@@ -249,7 +249,8 @@ def test_partial_fit_requires_classes_on_first_call():
 @pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor])
 def test_two_partial_fits_equal_one_fit_of_two_epochs(cls, shuffle):
     X, y = binary_data(n=50, T=5, D=2)
-    kw = {"cell": "lstm", "hidden_size": 6, "batch_size": 16, "shuffle": shuffle, "random_state": 0}
+    kw = {"cell": "lstm", "hidden_size": 6, "batch_size": 16, "shuffle": shuffle, "random_state": 0,
+          "n_estimators": 1}  # 'auto' trains 5 networks in fit, 1 in partial_fit
     extra = {"classes": [0, 1]} if cls is RNNClassifier else {}
     stream = cls(**kw).partial_fit(X, y, **extra)
     assert (stream.n_iter_, stream.t_) == (1, 50)
@@ -402,6 +403,7 @@ def test_early_stopping_restores_the_best_weights(monkeypatch):
         n_iter_no_change=4,
         max_iter=200,
         alpha=0.0,
+        n_estimators=1,
         random_state=0,
     ).fit(X, y)
     ((_, val),) = splits
@@ -471,7 +473,8 @@ def test_warm_start_can_switch_on_early_stopping():
 # ------------------------------------------------------------ state dict, torch
 def test_state_dict_keys_shapes_and_round_trip():
     X, y = binary_data(n=30, T=5, D=3)
-    clf = RNNClassifier(cell="lstm", hidden_size=4, num_layers=2, bidirectional=True, max_iter=2, random_state=0)
+    clf = RNNClassifier(cell="lstm", hidden_size=4, num_layers=2, bidirectional=True, max_iter=2, random_state=0,
+                        n_estimators=1)
     sd = clf.fit(X, y).get_state_dict()
     expected = {"head.weight": (2, 8), "head.bias": (2,)}
     for layer, d_in in ((0, 3), (1, 8)):
@@ -487,7 +490,8 @@ def test_state_dict_keys_shapes_and_round_trip():
     sd["head.bias"] += 100.0  # independent copies: the model is untouched
     assert_array_equal(clf.predict_proba(X), proba)
 
-    other = RNNClassifier(cell="lstm", hidden_size=4, num_layers=2, bidirectional=True, max_iter=2, random_state=1)
+    other = RNNClassifier(cell="lstm", hidden_size=4, num_layers=2, bidirectional=True, max_iter=2, random_state=1,
+                          n_estimators=1)
     other.fit(X, y)
     assert not np.array_equal(other.predict_proba(X), proba)
     other.set_state_dict(clf.get_state_dict())
@@ -512,7 +516,7 @@ def test_state_dict_loads_into_torch_and_reproduces_predict_proba(cell, bidirect
     y = np.digitize(X[:, -1, 0], [-0.5, 0.5])
     clf = RNNClassifier(  # the plain network torch builds: final-state readout, raw input
         cell=cell, bidirectional=bidirectional, num_layers=num_layers, hidden_size=5, max_iter=3, random_state=0,
-        pooling="last", scale_input=False, patch_size=1,
+        pooling="last", scale_input=False, patch_size=1, n_estimators=1,
     ).fit(X, y)
     sd = {k: torch.from_numpy(v) for k, v in clf.get_state_dict().items()}
     module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
@@ -561,7 +565,7 @@ def test_warm_start_and_partial_fit_refuse_a_changed_architecture():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 6))
     y = X.sum(1)
-    reg = RNNRegressor(hidden_size=4, max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    reg = RNNRegressor(hidden_size=4, max_iter=2, warm_start=True, n_estimators=1, random_state=0).fit(X, y)
     reg.set_params(hidden_size=5)
     with pytest.raises(ValueError, match="hidden_size changed"):
         reg.fit(X, y)

@@ -18,7 +18,8 @@ from skrnn._validation import Sequences
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-SMALL = {"hidden_size": 6, "max_iter": 4, "random_state": 0}
+# one network: the tests read its state dict and pooling
+SMALL = {"hidden_size": 6, "max_iter": 4, "random_state": 0, "n_estimators": 1}
 POOLINGS = ["last", "mean", "max", "attention"]
 
 

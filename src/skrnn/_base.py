@@ -26,6 +26,7 @@ from ._callbacks import CallbackSupportMixin, epoch_tasks, wants_tensor_norms
 from ._compat import _check_sample_weight, _fit_context
 from ._config import single_threaded_blas
 from ._docstrings import fill
+from ._nn.ensemble import Ensemble
 from ._nn.network import Network
 from ._nn.params import Architecture
 from ._nn.schedules import as_schedule
@@ -37,6 +38,7 @@ from ._training import (
     TrainConfig,
     TrainState,
     Validation,
+    auto_n_batches,
     fit_epochs,
     make_optimizer,
     split_validation,
@@ -51,6 +53,19 @@ HISTORY_ATTRIBUTES = {
     "validation_scores": "validation_scores_", "best_validation_score": "best_validation_score_",
     "learning_rate_curve": "learning_rate_curve_",
 }
+
+
+# n_estimators='auto': at most this many networks, and members x training sequences within the budget
+AUTO_MAX_MEMBERS = 5
+AUTO_MEMBER_SEQUENCES = 1000
+
+
+def auto_n_estimators(n_samples, incremental=False):
+    """``n_estimators='auto'``: 5 networks up to 200 training sequences, fewer up to 1000 (members x
+    sequences <= 1000), 1 beyond and in ``partial_fit`` (whose first call sees one chunk of a stream)."""
+    if incremental:
+        return 1
+    return int(min(AUTO_MAX_MEMBERS, max(1, AUTO_MEMBER_SEQUENCES // max(n_samples, 1))))
 
 
 class VersionedPickleMixin:
@@ -123,6 +138,7 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
     """
 
     _sequence_output = False
+    _equal_batches = False  # batch_size='auto' splits each epoch into auto_n_batches(n) equal minibatches
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -201,9 +217,12 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
                 f"{', '.join(changed)} changed since they were fitted ({self._arch}). Fit from scratch "
                 "(warm_start=False) to change the architecture."
             )
+        n_members = self._check_n_estimators(seqs.n_samples, first, incremental)
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
+            if hasattr(self, "n_estimators"):  # the classifier and the regressor (the forecaster trains one)
+                self.n_estimators_ = n_members
             self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
                                                   self.recurrent_initializer)
             self._reset_curves()
@@ -225,9 +244,30 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
                     held_out=held_out, callback_data=(X, y, metadata))
         return self
 
+    def _check_n_estimators(self, n_samples, first, incremental):
+        """The number of networks to train: ``n_estimators`` resolved at the first fit (``'auto'``: up to
+        :data:`AUTO_MAX_MEMBERS` on small sets, keeping members x sequences within
+        :data:`AUTO_MEMBER_SEQUENCES`; 1 in ``partial_fit``), kept by later ``warm_start``/``partial_fit``
+        calls."""
+        requested = getattr(self, "n_estimators", 1)
+        if not first:
+            fitted = getattr(self, "n_estimators_", 1)
+            if requested not in ("auto", fitted):
+                raise ValueError(
+                    f"{'partial_fit' if incremental else 'warm_start=True'} continues from the fitted weights of "
+                    f"{fitted} network(s), but n_estimators={requested}. Fit from scratch (warm_start=False) to "
+                    "change the number of networks."
+                )
+            return fitted
+        return auto_n_estimators(n_samples, incremental) if requested == "auto" else requested
+
     def _model(self):
-        """The fitted network (rebuilt on demand: a Network keeps thread-local buffers, which do not pickle)."""
-        return Network(self._arch, self._head, self._sequence_output)
+        """The fitted network, or the ensemble of ``n_estimators_`` networks (rebuilt on demand: a Network
+        keeps thread-local buffers, which do not pickle)."""
+        n = getattr(self, "n_estimators_", 1)
+        if n == 1:
+            return Network(self._arch, self._head, self._sequence_output)
+        return Ensemble(self._arch, self._head, self._sequence_output, n)
 
     def _train_config(self, incremental, model=None):
         schedule = as_schedule(self.learning_rate_schedule)
@@ -277,6 +317,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
             vY, vsw = vY.astype(dtype, copy=False), np.asarray(vsw, dtype=dtype)
             vbatches = SequenceBatches(vseqs, vY, vsw, sequence_output, bs, dtype)
             validation = Validation(vbatches.chunks, lambda p: self._score_seqs(vseqs, vY, vsw, p))
+        # batch_size='auto': equal minibatches sized from the training set (classifier, regressor), else 64
+        equal = self.batch_size == "auto" and self._equal_batches
+        n_batches = auto_n_batches(seqs.n_samples) if equal else None
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = self._new_optimizer(self._flat.size, dtype)
         config = self._train_config(incremental, objective)
@@ -284,8 +327,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         hooks = epoch_tasks(self, *callback_data, 1 if incremental else self.max_iter, self._reconstruction)
         try:
             with single_threaded_blas():
-                fit_epochs(objective, self._flat, SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype),
-                           config, state, validation, hooks)
+                batches = SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype, n_batches)
+                fit_epochs(objective, self._flat, batches, config, state, validation, hooks)
         finally:
             self._set_history(state.history)
             if hooks is not None:
@@ -359,7 +402,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         ``rnn.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()
         if not k.startswith("head.")})`` loads them into PyTorch. An
         encoder-decoder prefixes its two networks' names with ``encoder.``
-        and ``decoder.``.
+        and ``decoder.``; an ensemble (``n_estimators_ > 1``) prefixes
+        network ``k``'s with ``estimators.<k>.``.
 
         Returns
         -------

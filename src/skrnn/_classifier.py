@@ -38,6 +38,8 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
 
     {input_attributes}
 
+    {ensemble_attributes}
+
     See Also
     --------
     RNNRegressor : The same network with an identity head for regression.
@@ -73,12 +75,15 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, return_sequences=False,
-                 pooling="last", patch_size="auto", scale_input=True, solver="adam", learning_rate_init=0.005,
+                 pooling="last", patch_size="auto", scale_input=True, n_estimators="auto",
+                 solver="adam", learning_rate_init=0.005,
                  learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
                  early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
                  clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
                  random_state=None, verbose=False, warm_start=False, class_weight=None):
         store(self, locals())
+
+    _equal_batches = True
 
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:

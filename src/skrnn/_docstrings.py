@@ -17,6 +17,14 @@ patch_size_ : int
         Consecutive time steps read as one recurrent step (the resolved
         ``patch_size``)."""
 
+ENSEMBLE_ATTRIBUTES = """\
+n_estimators_ : int
+        Number of networks trained and averaged (the resolved
+        ``n_estimators``). With several, ``loss_curve_`` and
+        ``validation_loss_curve_`` hold the mean of the networks' losses,
+        ``grad_norm_curve_`` the mean of their gradient norms, and
+        ``validation_scores_`` score the averaged prediction."""
+
 FITTED_ATTRIBUTES = """\
 n_features_in_ : int
         Features per time step for 3-D or list input; number of columns
@@ -84,6 +92,7 @@ def fill(doc, cls=None, overrides=None):
     if cls is not None:
         doc = doc.replace("{parameters}", parameters_section(cls, overrides))
     for key, text in (("{fitted_attributes}", FITTED_ATTRIBUTES), ("{input_attributes}", INPUT_ATTRIBUTES),
+                      ("{ensemble_attributes}", ENSEMBLE_ATTRIBUTES),
                       ("{sequences}", X_SEQUENCES)):
         doc = doc.replace(key, text)
     return doc

@@ -23,7 +23,7 @@ class SequenceEmbeddingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
     @property
     def _n_features_out(self):
-        return self._arch.hidden_size * self._arch.num_directions
+        return self._arch.hidden_size * self._arch.num_directions * getattr(self, "n_estimators_", 1)
 
     def transform(self, X):
         """The embedding of each sequence: the features the output head reads.

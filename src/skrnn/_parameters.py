@@ -81,6 +81,18 @@ computes. Input you have already standardised passes through nearly
 unchanged; set ``False`` to feed values as they are (the weights exported
 by :meth:`get_state_dict` then apply to raw input). ``partial_fit`` keeps
 the first call's statistics, so make that chunk representative."""),
+    "n_estimators": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+Number of networks trained side by side from different random initial
+weights (each on the same minibatches, with its own dropout masks) and
+averaged: :meth:`predict_proba` is the mean of the members' probabilities
+(a regressor predicts the mean of their predictions). Averaging removes
+much of the variance a small training set leaves between seeds, at the
+cost of proportionally longer fits. ``'auto'`` trains 5 networks up to
+200 training sequences, ``1000 // n_samples`` up to 1000 and one beyond,
+and one in :meth:`partial_fit` (whose first call sees one chunk of a
+stream); the fitted value is ``n_estimators_``. With several networks
+:meth:`transform` concatenates their embeddings and :meth:`get_state_dict`
+prefixes each member's tensors with ``estimators.<k>.``."""),
     "dropout": Param("float", [_unit], """\
 Inverted dropout probability on the inputs of layers 2..num_layers (as
 PyTorch's ``dropout``) and on the features fed to the output head. Applied
@@ -111,7 +123,12 @@ to 1% over ``max_iter``; or a schedule object such as
 ``skrnn.schedules.ReduceOnPlateau(factor=0.2)``. ``learning_rate_curve_``
 records the rate of each epoch."""),
     "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
-Sequences per minibatch. ``'auto'`` is ``min(64, n_samples)``."""),
+Sequences per minibatch. ``'auto'`` splits each epoch into equal
+minibatches (sizes within one) sized from the number of training sequences
+``n``: one batch below 24 sequences, then ``min(8, n // 12)`` batches (so a
+small set gets several updates per epoch), and ``ceil(n / 64)`` batches on
+large sets (at most 64 sequences each). An int gives batches of exactly that
+size, the last one shorter."""),
     "max_iter": Param("int", [_positive_int], """\
 Maximum number of epochs (passes over the training data)."""),
     "tol": Param("float", [_non_negative], """\
@@ -188,11 +205,6 @@ encoder-decoder: the encoder's final state starts a decoder that runs
 ``bidirectional=False``. The three single-network strategies difference and
 standardise each window (``differencing``); ``strategy='recursive',
 log=False, window=18, max_iter=400`` is skrnn 0.1's forecaster."""),
-    "n_estimators": Param("int", [_positive_int], """\
-Number of networks of the ``strategy='mimo'`` ensemble, over seeds, window
-lengths and normalisations, combined by the median. 1 is a single network
-(about ten times faster, less robust). Ignored by the other strategies and
-the window face."""),
     "normalize": Param("{'mix', 'mean', 'last', 'none'}", [StrOptions({"mix", "mean", "last", "none"})], """\
 ``strategy='mimo'``: what each window is read relative to, its mean
 (``'mean'``), its last value (``'last'``) or nothing (``'none'``); ``'mix'``
@@ -252,6 +264,14 @@ vocabulary; they are read as the ``<unk>`` code, so the model learns how
 likely a rare or unseen character is (singletons estimate the unseen mass,
 as in Good-Turing smoothing)."""),
 }
+
+
+# the forecaster's n_estimators (an int: its ensemble has no size-dependent rule)
+FORECAST_N_ESTIMATORS = Param("int", [_positive_int], """\
+Number of networks of the ``strategy='mimo'`` ensemble, over seeds, window
+lengths and normalisations, combined by the median. 1 is a single network
+(about ten times faster, less robust). Ignored by the other strategies and
+the window face.""")
 
 
 def init_parameters(cls):

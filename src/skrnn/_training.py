@@ -24,9 +24,13 @@ Ctrl-C (keeps the weights, warns), patience on the training or validation
 loss, restoring the best weights of early stopping, the per-epoch curves,
 verbose output and the ``ConvergenceWarning``.  The per-step arithmetic lives
 in the objective; this module only decides what to compute next.  Modelled on
-``MLPClassifier._fit_stochastic``.
+``MLPClassifier._fit_stochastic``.  An objective with ``member_slices``
+(:class:`~skrnn._nn.ensemble.Ensemble`: several networks on one stacked
+buffer) has each slice's gradient clipped on its own and its penalty averaged
+over the members, so that each member trains as it would alone.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -79,14 +83,30 @@ class Batch(NamedTuple):
     sample_weight: np.ndarray
 
 
+# batch_size='auto' of the classifier and regressor: at least AUTO_MIN_UPDATES equal minibatches per epoch
+# while they hold at least AUTO_MIN_BATCH sequences, and none over AUTO_MAX_BATCH
+AUTO_MAX_BATCH = 64
+AUTO_MIN_BATCH = 12
+AUTO_MIN_UPDATES = 8
+
+
+def auto_n_batches(n):
+    """Number of equal minibatches per epoch for ``n`` sequences under ``batch_size='auto'``: one up to
+    ``2 * AUTO_MIN_BATCH - 1`` sequences, then ``n // AUTO_MIN_BATCH`` up to ``AUTO_MIN_UPDATES``, and
+    ``ceil(n / AUTO_MAX_BATCH)`` on large sets."""
+    return max(1, math.ceil(n / AUTO_MAX_BATCH), min(AUTO_MIN_UPDATES, n // AUTO_MIN_BATCH))
+
+
 class SequenceBatches:
     """Time-major minibatches of validated sequences, each cut to the longest
     sequence it contains.
 
     Y is ``(N, K)``, or ``(N, T, K)`` for per-step targets (``sequence_output``).
+    ``n_batches``: instead of batches of ``batch_size`` (the last one shorter),
+    split each epoch into this many batches of equal size (within one).
     """
 
-    def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype):
+    def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype, n_batches=None):
         self.seqs = seqs
         self.Xt = seqs.time_major()
         self.lengths = seqs.lengths
@@ -97,6 +117,7 @@ class SequenceBatches:
         self.sequence_output = sequence_output
         self.n = seqs.n_samples
         self.batch_size = min(batch_size, self.n)
+        self.n_batches = None if n_batches is None else min(n_batches, self.n)
 
     def take(self, idx):
         L = self.lengths[idx]
@@ -106,6 +127,10 @@ class SequenceBatches:
 
     def epoch(self, rng, shuffle):
         order = rng.permutation(self.n) if shuffle else np.arange(self.n)
+        if self.n_batches is not None:
+            for idx in np.array_split(order, self.n_batches):
+                yield self.take(idx), len(idx)
+            return
         for a in range(0, self.n, self.batch_size):
             idx = order[a:a + self.batch_size]
             yield self.take(idx), len(idx)
@@ -235,6 +260,19 @@ def _evaluate(objective, params, validation):
     return total / weight
 
 
+def _clip(grad, config, members):
+    """Clip ``grad`` in place (each member's slice apart): the mean norm before clipping, whether any
+    was clipped."""
+    if not members or len(members) == 1:
+        return clip_gradient(grad, config.clip_value, config.clip_norm)
+    norms, clipped = [], False
+    for a, b in members:
+        norm, was = clip_gradient(grad[a:b], config.clip_value, config.clip_norm)
+        norms.append(norm)
+        clipped |= was
+    return float(np.mean(norms)), clipped
+
+
 def fit_epochs(objective, params, batches, config, state, validation=None, hooks=None):
     """Train ``params`` in place: one epoch if ``config.incremental``, else up to ``config.max_iter``.
 
@@ -278,6 +316,10 @@ def fit_epochs(objective, params, batches, config, state, validation=None, hooks
     hist.stop_reason = None
     lr0 = opt.learning_rate if config.learning_rate_init is None else config.learning_rate_init
     tensors = config.tensor_norms
+    # an Ensemble trains several members side by side: penalties enter its mean loss once per member,
+    # and each member's gradient is clipped on its own, as if it trained alone
+    members = getattr(objective, "member_slices", None)
+    n_members = len(members) if members else 1
     try:
         for _ in range(epochs):
             t0 = t_shown = time.perf_counter()
@@ -294,11 +336,11 @@ def fit_epochs(objective, params, batches, config, state, validation=None, hooks
                 with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught just below
                     loss, wsum = objective.loss_and_grad(params, grad, batch, masks)
                     if alpha or l1:
-                        loss += penalty(params, grad, alpha, l1, wsum, runs)
+                        loss += penalty(params, grad, alpha, l1, wsum, runs) / n_members
                     if tensor_sums is not None:
                         for name, (a, b) in tensors.items():
                             tensor_sums[name] += float(np.sqrt(np.dot(grad[a:b], grad[a:b])))
-                    norm, was_clipped = clip_gradient(grad, config.clip_value, config.clip_norm)
+                    norm, was_clipped = _clip(grad, config, members)
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     if have_good:  # the current weights overflow: step back to the last finite ones
                         params[...] = last_good

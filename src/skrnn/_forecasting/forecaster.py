@@ -26,7 +26,7 @@ from .._compat import _fit_context
 from .._nn.encoder_decoder import EncoderDecoder
 from .._nn.network import Network
 from .._nn.params import Architecture
-from .._parameters import store
+from .._parameters import FORECAST_N_ESTIMATORS, store
 from .._regressor import StandardisedTargetsMixin
 from .._validation import check_sequences
 from . import backtest, conformal, ensemble
@@ -149,6 +149,10 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     >>> f.forecast(3, interval=0.9).columns.tolist()
     ['forecast', 'lower', 'upper']
     """
+
+    PARAM_OVERRIDES = {"n_estimators": FORECAST_N_ESTIMATORS,
+                       "batch_size": ("Windows per minibatch. ``'auto'``: 32 for the default ``strategy='mimo'``, "
+                                     "``min(64, n_windows)`` for the other strategies.")}
 
     def __init__(self, *, window="auto", horizon=1, strategy="mimo", n_estimators=10, normalize="mix", log="auto",
                  differencing="first",

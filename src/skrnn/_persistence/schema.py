@@ -129,17 +129,20 @@ NETWORK = {"n_features_in_": _int(1), "feature_names_in_": _str_array, "_input_l
 TARGETS = {"_y_1d": _bool, "_y_mean": _float_array(), "_y_scale": _float_array(positive=True)}
 INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array(positive=True)),  # scale_input
           "patch_size_": _int(1)}
+ENSEMBLE = {"n_estimators_": _int(1)}  # networks stacked in _flat (n_estimators)
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
 # validation curves)
 # absent in files written before input scaling and patches existed (the network then reads X as it is)
-OPTIONAL = {"feature_names_in_", "learning_rate_curve_", "_members", "window_", "calibration_size_"} | set(INPUTS)
+# absent in files written before n_estimators existed (one network) and before the forecaster's ensemble
+OPTIONAL = ({"feature_names_in_", "learning_rate_curve_", "_members", "window_", "calibration_size_"}
+            | set(INPUTS) | set(ENSEMBLE))
 
 ATTRIBUTES = {
-    "RNNClassifier": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
+    "RNNClassifier": {**NETWORK, **INPUTS, **ENSEMBLE, **HISTORY, **VALIDATION, "_arch": _instance(Architecture),
                       "_sequence_output": _bool, "_multilabel": _bool, "classes_": _labels,
                       "_head": _one_of("softmax", "sigmoid")},
-    "RNNRegressor": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS, "_arch": _instance(Architecture),
-                     "_sequence_output": _bool},
+    "RNNRegressor": {**NETWORK, **INPUTS, **ENSEMBLE, **HISTORY, **VALIDATION, **TARGETS,
+                     "_arch": _instance(Architecture), "_sequence_output": _bool},
     "RNNForecaster": {**NETWORK, **INPUTS, **HISTORY, **VALIDATION, **TARGETS,
                       "_arch": _none_or(_instance(Architecture)), "_sequence_output": _bool,
                       "_series": _none_or(_instance(Series)),
@@ -204,10 +207,11 @@ def _describe(arch):
             f"{arch.n_outputs} output(s){', bidirectional' if arch.bidirectional else ''}")
 
 
-def _weights(a, size, what):
+def _weights(a, size, what, members=1):
     flat = a["_flat"]
     if flat.size != size:
-        raise Corrupt(f"attribute _flat has {flat.size} weights, but the architecture ({what}) has {size}")
+        raise Corrupt(f"attribute _flat has {flat.size} weights, but the architecture ({what}) has {size}"
+                      + (f" ({members} networks)" if members > 1 else ""))
     opt = a["_optimizer"]
     if opt is not None:
         for k, v in vars(opt).items():
@@ -251,8 +255,10 @@ def _targets(a, n_outputs):
 
 def _network(a):
     arch = a["_arch"]
-    members = a.get("_members") or [None]  # an ensemble keeps its members' weights one after the other
-    _weights(a, len(members) * Layout(arch).size, _describe(arch) + f" x {len(members)} member(s)" * (len(members) > 1))
+    # an ensemble keeps its networks' weights one after the other: the forecaster's members, or the
+    # classifier's and regressor's n_estimators_ networks
+    n = len(a["_members"]) if a.get("_members") else a.get("n_estimators_", 1)
+    _weights(a, n * Layout(arch).size, _describe(arch), n)
     _inputs(a, arch.n_features)
     if a["n_outputs_"] != arch.n_outputs:
         raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the network has {arch.n_outputs} outputs")

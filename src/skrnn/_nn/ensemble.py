@@ -1,0 +1,140 @@
+"""Several networks of one architecture trained side by side as one objective (``n_estimators``).
+
+The members' parameters are stacked in one flat buffer, member ``k`` owning
+``flat[k * size:(k + 1) * size]``, so the training loop
+(:func:`skrnn._training.fit_epochs`), the optimiser, the estimator's fitted
+``_flat`` and its persistence see one buffer, as for a single network.
+
+* Training: every member sees the same minibatch; the objective's loss is the
+  mean of the members' losses and its gradient the members' own gradients
+  side by side (so Adam, which works per entry, and the L2/L1 penalty update
+  each member exactly as it would be updated alone).  ``member_slices``
+  tells the loop to clip each member's gradient on its own.  Members differ
+  by their initial weights (drawn one after the other from the estimator's
+  random generator) and their dropout masks.
+* Inference: :meth:`Ensemble.predict` is the mean of the members' head
+  outputs (probabilities for a classifier, the standardised prediction for a
+  regressor); :meth:`Ensemble.embed` concatenates the members' embeddings.
+* State dicts name member ``k``'s tensors ``estimators.{k}.<name>``.
+"""
+
+import numpy as np
+
+from .network import Network
+
+PREFIX = "estimators."
+
+
+class Ensemble:
+    """``n_members`` independent :class:`Network` s of one architecture over one stacked buffer.
+
+    Implements the training loop's Objective protocol and the inference
+    methods of :class:`Network` (``predict``, ``embed``), so an estimator uses
+    either one interchangeably.
+    """
+
+    def __init__(self, arch, head, sequence_output, n_members):
+        # one Network per member: each keeps the named views of its own slice cached
+        self.members = [Network(arch, head, sequence_output) for _ in range(n_members)]
+        self.arch, self.head, self.sequence_output = arch, head, sequence_output
+        self.n_members = n_members
+        self.member_size = self.members[0].size
+        self.member_slices = [(k * self.member_size, (k + 1) * self.member_size) for k in range(n_members)]
+        self._split_cache = {}
+
+    @property
+    def size(self):
+        return self.n_members * self.member_size
+
+    def split(self, flat):
+        """Member views of ``flat``, cached by identity (as :class:`Network` caches its named views)."""
+        hit = self._split_cache.get(id(flat))
+        if hit is not None and hit[0] is flat:
+            return hit[1]
+        if flat.size != self.size:
+            raise ValueError(f"expected {self.size} parameters ({self.n_members} members), got {flat.size}")
+        parts = [flat[a:b] for a, b in self.member_slices]
+        if len(self._split_cache) >= 4:
+            self._split_cache.clear()
+        self._split_cache[id(flat)] = (flat, parts)
+        return parts
+
+    # ------------------------------------------- the training loop's protocol
+    def weight_mask(self):
+        return np.tile(self.members[0].weight_mask(), self.n_members)
+
+    def loss_and_grad(self, params, grad, batch, masks):
+        total, wsum = 0.0, 0.0
+        for k, (net, p, g) in enumerate(zip(self.members, self.split(params), self.split(grad), strict=True)):
+            loss, wsum = net.loss_and_grad(p, g, batch, None if masks is None else self._member_masks(masks, k))
+            total += loss
+        return total / self.n_members, wsum
+
+    def evaluate(self, params, batch):
+        total, weight = 0.0, 0.0
+        for net, p in zip(self.members, self.split(params), strict=True):
+            loss, weight = net.evaluate(p, batch)
+            total += loss
+        return total / self.n_members, weight
+
+    def dropout_shapes(self, batch):
+        shapes = self.members[0].dropout_shapes(batch)
+        return {f"{k}/{name}": s for k in range(self.n_members) for name, s in shapes.items()}
+
+    @staticmethod
+    def _member_masks(masks, k):
+        prefix = f"{k}/"
+        return {name[len(prefix):]: m for name, m in masks.items() if name.startswith(prefix)}
+
+    # --------------------------------------------------------------- inference
+    def predict(self, flat, X, lengths):
+        """Mean of the members' head outputs."""
+        parts = self.split(flat)
+        out = self.members[0].predict(parts[0], X, lengths).copy()
+        for net, p in zip(self.members[1:], parts[1:], strict=True):
+            out += net.predict(p, X, lengths)
+        out /= self.n_members
+        return out
+
+    def embed(self, flat, X, lengths):
+        """The members' embeddings side by side: ``(B, n_members * H * dirs)``."""
+        return np.concatenate([net.embed(p, X, lengths) for net, p in zip(self.members, self.split(flat),
+                                                                            strict=True)], axis=-1)
+
+    # ------------------------------------------------------------- parameters
+    def initialize(self, rng, dtype, initializer="xavier_uniform", recurrent_initializer="orthogonal"):
+        """Each member initialised in turn from ``rng`` (member 0 as a single network would be)."""
+        return np.concatenate([net.initialize(rng, dtype, initializer, recurrent_initializer)
+                               for net in self.members])
+
+    def views(self, flat):
+        return {f"{PREFIX}{k}.{name}": v for k, (net, p) in enumerate(zip(self.members, self.split(flat),
+                                                                        strict=True))
+                for name, v in net.views(p).items()}
+
+    def to_state_dict(self, flat):
+        return {f"{PREFIX}{k}.{name}": v for k, (net, p) in enumerate(zip(self.members, self.split(flat),
+                                                                        strict=True))
+                for name, v in net.to_state_dict(p).items()}
+
+    def from_state_dict(self, state_dict, dtype):
+        if not any(name.startswith(PREFIX) for name in state_dict):
+            raise ValueError(f"this model holds {self.n_members} networks (n_estimators_), whose tensors are named "
+                             f"'{PREFIX}<k>.<name>', but the state_dict names none that way (a single network's?). "
+                             "Load it into a model fitted with n_estimators=1.")
+        parts = []
+        for k, net in enumerate(self.members):
+            prefix = f"{PREFIX}{k}."
+            parts.append(net.from_state_dict({name[len(prefix):]: v for name, v in state_dict.items()
+                                              if name.startswith(prefix)}, dtype))
+        expected = set(self.to_state_dict(np.concatenate(parts)))
+        unexpected = sorted(set(state_dict) - expected)
+        if unexpected:
+            raise ValueError(f"unexpected keys in state_dict: {unexpected[:5]}; an ensemble of {self.n_members} "
+                             f"networks names its tensors '{PREFIX}<k>.<name>' with k < {self.n_members}.")
+        return np.concatenate(parts)
+
+    def tensor_slices(self):
+        base = self.members[0].tensor_slices()
+        return {f"{PREFIX}{k}.{name}": (a + off, b + off) for k, (off, _) in enumerate(self.member_slices)
+                for name, (a, b) in base.items()}
