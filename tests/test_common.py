@@ -1,11 +1,7 @@
 """scikit-learn's estimator checks, on defaults and on non-default architectures."""
 
 import pytest
-from sklearn.utils.estimator_checks import (
-    check_param_validation,
-    check_sample_weight_equivalence_on_dense_data,
-    parametrize_with_checks,
-)
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skrnn import RNNClassifier, RNNForecaster, RNNRegressor, SequenceScaler
 
@@ -28,16 +24,7 @@ ESTIMATORS = [cls(**cfg) for cfg in CONFIGS for cls in (RNNClassifier, RNNRegres
 ]
 
 
-AUTO_BATCHES = (
-    "batch_size='auto' sizes the minibatches from n_samples: the check's 27 repeated rows train in 2 equal "
-    "minibatches per epoch, its 15 weighted rows in one, so the trajectories differ; with one batch for both "
-    "(test_sample_weight_equivalence_with_one_batch) the weighting is exact"
-)
-
-
 def expected_failed_checks(estimator):
-    if isinstance(estimator, (RNNClassifier, RNNRegressor)) and estimator.batch_size == "auto":
-        return {"check_sample_weight_equivalence_on_dense_data": AUTO_BATCHES}
     if isinstance(estimator, RNNClassifier) and estimator.cell == "lstm":
         # Weighted and repeated fits agree to 2e-16 in the first epoch's loss
         # and stop at the same epoch, but the rounding difference of summing
@@ -60,10 +47,3 @@ def test_sklearn_compatible_estimator(estimator, check):
 @pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor, RNNForecaster, SequenceScaler])
 def test_param_validation(cls):
     check_param_validation(cls.__name__, cls())
-
-
-@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor])
-def test_sample_weight_equivalence_with_one_batch(cls):
-    """The check the defaults' size-dependent minibatches fail (see AUTO_BATCHES), with one batch for the
-    weighted and the repeated rows alike: an ensemble of 5 networks ('auto' on 15 rows) weights exactly."""
-    check_sample_weight_equivalence_on_dense_data(cls.__name__, cls(batch_size=64))

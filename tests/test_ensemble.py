@@ -140,7 +140,7 @@ def test_early_stopping_scores_the_ensemble():
 def test_auto_batches_are_equal_and_sized_from_n_samples():
     from skrnn._training import auto_n_batches
 
-    assert [auto_n_batches(n) for n in (1, 23, 24, 36, 96, 200, 512, 513, 1347)] == [1, 1, 2, 3, 8, 8, 8, 9, 22]
+    assert [auto_n_batches(n) for n in (1, 23, 27, 28, 36, 96, 200, 512, 513, 1347)] == [1, 1, 1, 2, 3, 8, 8, 8, 9, 22]
     X, y = data(n=50)
     clf = RNNClassifier(n_estimators=1, tol=0, **SMALL).fit(X, y)
     assert clf._optimizer.t == 4 * 4  # 4 epochs of 4 minibatches (13, 13, 12, 12)

@@ -125,7 +125,7 @@ records the rate of each epoch."""),
     "batch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Sequences per minibatch. ``'auto'`` splits each epoch into equal
 minibatches (sizes within one) sized from the number of training sequences
-``n``: one batch below 24 sequences, then ``min(8, n // 12)`` batches (so a
+``n``: one batch below 28 sequences, then ``min(8, n // 12)`` batches (so a
 small set gets several updates per epoch), and ``ceil(n / 64)`` batches on
 large sets (at most 64 sequences each). An int gives batches of exactly that
 size, the last one shorter."""),

