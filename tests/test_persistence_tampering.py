@@ -278,7 +278,7 @@ TAMPERED = {
         r"attribute _members is .*expected a non-empty list of \[window length, normalisation"),
     "an ensemble with one member fewer than its weights": (
         "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"].pop(),
-        r"attribute _flat has \d+ weights, but the architecture \(.* x 9 member\(s\)\) has \d+"),
+        r"attribute _flat has \d+ weights, but the architecture \(.*\) has \d+ \(9 networks\)"),
     "an ensemble whose window_ is not its longest member's": (
         "fcs", attr("window_", {"json": 7}), r"attribute window_ is 7, but the members' longest window is 6"),
     "a window-face forecaster missing its network": ("fcs", attr("_series", {"json": None}),

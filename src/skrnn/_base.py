@@ -139,6 +139,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
 
     _sequence_output = False
     _equal_batches = False  # batch_size='auto' splits each epoch into auto_n_batches(n) equal minibatches
+    # n_estimators trains that many networks side by side (the classifier and the regressor; the forecaster's
+    # n_estimators is its own strategy='mimo' ensemble, and its window face trains one network)
+    _stacked_ensemble = False
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -221,7 +224,7 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
-            if hasattr(self, "n_estimators"):  # the classifier and the regressor (the forecaster trains one)
+            if self._stacked_ensemble:
                 self.n_estimators_ = n_members
             self._flat = self._model().initialize(self._random_state, seqs.X.dtype.type, self.initializer,
                                                   self.recurrent_initializer)
@@ -249,7 +252,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         :data:`AUTO_MAX_MEMBERS` on small sets, keeping members x sequences within
         :data:`AUTO_MEMBER_SEQUENCES`; 1 in ``partial_fit``), kept by later ``warm_start``/``partial_fit``
         calls."""
-        requested = getattr(self, "n_estimators", 1)
+        if not self._stacked_ensemble:
+            return 1
+        requested = self.n_estimators
         if not first:
             fitted = getattr(self, "n_estimators_", 1)
             if requested not in ("auto", fitted):

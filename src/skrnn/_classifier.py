@@ -84,6 +84,7 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
         store(self, locals())
 
     _equal_batches = True
+    _stacked_ensemble = True
 
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:

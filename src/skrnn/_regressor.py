@@ -126,6 +126,7 @@ class RNNRegressor(RegressorMixin, SequenceEmbeddingMixin, StandardisedTargetsMi
         store(self, locals())
 
     _equal_batches = True
+    _stacked_ensemble = True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
