@@ -33,9 +33,6 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(strict=False, reason="KNOWN BUG (open): in a fresh clone with a cold Numba cache, SIGINT during "
-                   "fit is not noticed and training runs on (seen in 2 of 2 full fresh-clone runs, never with a warm "
-                   "cache); cause not found yet")
 def test_sigint_stops_fit_and_keeps_a_usable_model():
     proc = subprocess.Popen(
         [sys.executable, "-u", "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -70,7 +67,11 @@ def test_sigint_stops_fit_and_keeps_a_usable_model():
     # what the child printed after the first press tells a missed signal (more 'Iteration' lines, no
     # 'FIT RETURNED') from a slow exit (FIT RETURNED, then a KeyboardInterrupt from a later press)
     report = f"{presses} press(es), {waited:.1f} s after the first; stdout:\n{out}\nstderr:\n{err}"
-    assert presses == 1, report
+    if presses > 1:
+        # KNOWN BUG (open): in 2 of 2 fresh-clone runs of the whole suite (cold Numba cache) the first SIGINT
+        # went unnoticed and the fit ran on; never reproduced alone. Reported with the child's output (shown
+        # by -ra in the CI log) rather than hidden by a blanket xfail marker; any other failure still fails.
+        pytest.xfail(f"KNOWN BUG: one Ctrl-C did not stop the fit; {report}")
     assert proc.returncode == 0, report
     result = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
     assert result, out + err
