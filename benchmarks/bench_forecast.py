@@ -111,7 +111,11 @@ def skrnn_recipe(train, m, h, seed, **kw):
     if "n_estimators" in RNNForecaster().get_params():
         f = RNNForecaster(horizon=h, seasonal_period=m, random_state=seed, **kw).fit(pd.Series(train))
         fc = f.forecast(h, interval=LEVEL)
-        return fc["forecast"].to_numpy(), fc["lower"].to_numpy(), fc["upper"].to_numpy()
+        # for offline studies of interval and model-selection rules: the calibration block's errors per step
+        # (model space, relative to the series' scale without the block) and what defines that space
+        extra = {"cal": [np.asarray(e).tolist() for e in (getattr(f, "_calibration", None) or [])],
+                 "block": int(getattr(f, "calibration_size_", 0)), "log": bool(getattr(f._scaling, "log", False))}
+        return fc["forecast"].to_numpy(), fc["lower"].to_numpy(), fc["upper"].to_numpy(), extra
     return proto(train, m, h, seed, base={}, **kw)
 
 
@@ -303,7 +307,8 @@ def main():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     out = fn(s["train"], s["m"], s["h"], seed)
-                r = {**evaluate(s, *out[:3]), "secs": time.perf_counter() - t1}
+                r = {**evaluate(s, *out[:3]), "secs": time.perf_counter() - t1,
+                     "forecast": [np.asarray(a, dtype=float).tolist() for a in out[:3]]}  # mean, lower, upper
                 if len(out) > 3:
                     r["extra"] = out[3]
                 res[s["name"]][k].append(r)

@@ -119,6 +119,28 @@ def test_a_network_that_outputs_zero_forecasts_the_window_level():
     assert F[0, 0] == pytest.approx(5.0) and F[0, 2] == pytest.approx(np.mean([10, 5, 5]))
 
 
+def test_season_windows_read_targets_against_the_last_season():
+    u = np.arange(12.0) ** 1.5
+    X, Y, org = mimo.training_windows(u, 4, 5, 2.0, "season", m=3)
+    for j, t in enumerate(org):
+        w = u[t - 3:t + 1]
+        np.testing.assert_allclose(X[j], (w - w[-1]) / 2.0)  # inputs: minus the last value
+        snaive = [u[t - 2], u[t - 1], u[t], u[t - 2], u[t - 1]]  # the last season, repeated
+        np.testing.assert_allclose(Y[j], (u[t + 1:t + 6] - snaive) / 2.0)
+
+
+def test_a_season_network_that_outputs_zero_forecasts_seasonal_naive():
+    U = np.array([[9.0, 1, 2, 3], [5, 4, 4, 7]])
+
+    def zero(X):
+        return np.zeros((len(X), 2))
+
+    np.testing.assert_allclose(mimo.forecast_blocks(zero, U, 4, 2, 7, 1.0, "season", m=3),
+                               [[1, 2, 3, 1, 2, 3, 1], [4, 4, 7, 4, 4, 7, 4]])
+    with pytest.raises(ValueError, match="no longer than the window"):
+        mimo.training_windows(np.arange(10.0), 2, 2, 1.0, "season", m=3)
+
+
 def test_step_errors_pair_each_forecast_with_its_target():
     truth = np.arange(10.0)
     F = np.array([[5.5, 6.0, 7.0], [8.0, 9.5, 0.0]])
@@ -216,11 +238,20 @@ def test_defaults_are_the_recipe():
 def test_members_mix_seeds_windows_and_normalisations(airline):
     f = RNNForecaster(horizon=12, **FAST).fit(airline)
     assert len(f._members) == 10 and {L for L, _ in f._members} == {15, 24, 36}
-    assert {n for _, n in f._members} == {"mean", "last"}
+    # airline is seasonal: the members cycle through the three normalisations in blocks of the 3 lengths
+    assert [n for _, n in f._members] == ["mean"] * 3 + ["last"] * 3 + ["season"] * 3 + ["mean"]
     assert f._flat.size == 10 * Network(f._arch, "identity").layout.size
     one = RNNForecaster(horizon=12, n_estimators=1, **FAST).fit(airline)
     assert len(one._members) == 1 and one._flat.size * 10 == f._flat.size
     assert one.forecast(12).shape == (12,)
+
+
+def test_mix_leaves_season_out_of_a_non_seasonal_series_and_explicit_season_says_why():
+    y = pd.Series(np.cumsum(np.random.default_rng(0).standard_normal(80)) + 50)
+    f = RNNForecaster(horizon=4, seasonal_period=1, **FAST).fit(y)
+    assert {n for _, n in f._members} == {"mean", "last"}
+    with pytest.raises(ValueError, match="normalize='season' reads each window's last season"):
+        RNNForecaster(horizon=4, seasonal_period=1, normalize="season", **FAST).fit(y)
 
 
 def test_the_forecast_is_the_median_of_the_members(airline):

@@ -276,6 +276,10 @@ TAMPERED = {
     "an ensemble member of an unknown normalisation": (
         "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"][0].__setitem__(1, "evil"),
         r"attribute _members is .*expected a non-empty list of \[window length, normalisation"),
+    "a seasonal-naive member in a non-seasonal forecaster": (
+        "fcs", both(attr("seasonal_period_", {"json": 1}),
+                    lambda meta, arrays: meta["attributes"]["_members"]["json"][0].__setitem__(1, "season")),
+        r"_members: 'season' members need 1 < seasonal_period_ <= their window, but seasonal_period_ is 1"),
     "an ensemble with one member fewer than its weights": (
         "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"].pop(),
         r"attribute _flat has \d+ weights, but the architecture \(.*\) has \d+ \(9 networks\)"),

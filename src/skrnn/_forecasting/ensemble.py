@@ -36,10 +36,19 @@ from .windows import network_outputs
 DTYPE = np.float32
 
 
-def member_plan(n_estimators, lengths, normalize):
+def member_plan(n_estimators, lengths, normalize, m=1):
     """``(window length, normalisation)`` of each member: the lengths cycle, and with ``'mix'`` blocks of
-    ``len(lengths)`` members alternate between ``'mean'`` and ``'last'``."""
-    norms = ["mean", "last"] if normalize == "mix" else [normalize]
+    ``len(lengths)`` members cycle through ``'mean'``, ``'last'`` and, when ``m > 1`` (a seasonal series)
+    and every window covers a season, ``'season'``."""
+    covers = m > 1 and min(lengths) >= m
+    if normalize == "season" and not covers:
+        raise ValueError(f"normalize='season' reads each window's last season, but the series is not seasonal "
+                         f"(seasonal period {m}, or no seasonality detected) or the shortest window "
+                         f"({min(lengths)}) is shorter than a season. Use normalize='mix' or 'last'.")
+    if normalize == "mix":
+        norms = ["mean", "last", "season"] if covers else ["mean", "last"]
+    else:
+        norms = [normalize]
     return [[int(lengths[i % len(lengths)]), norms[(i // len(lengths)) % len(norms)]] for i in range(n_estimators)]
 
 
@@ -89,12 +98,12 @@ def _fold(net, flat, x_mu, x_sd, y_mu, y_sd):
     P["head.weight"][...] = P["head.weight"] * y_sd[:, None]
 
 
-def _windows(U, L, Hc, scales, norm, end=None):
+def _windows(U, L, Hc, scales, norm, end=None, m=1):
     """Stacked training windows of every series (``end``: only those whose targets end before it, from the
     end of each series)."""
     Xs, Ys = [], []
     for u, s in zip(U, scales, strict=True):
-        X, Y, org = mimo.training_windows(u, L, Hc, s, norm)
+        X, Y, org = mimo.training_windows(u, L, Hc, s, norm, m)
         if end is not None:
             keep = org + Hc < len(u) - end
             X, Y = X[keep], Y[keep]
@@ -111,7 +120,7 @@ def _predictor(net, flat):
     return lambda X: network_outputs(net, flat, X[:, :, None])
 
 
-def _validation_set(U, L, Hc, scales, norm, block):
+def _validation_set(U, L, Hc, scales, norm, block, m=1):
     """Inputs of every origin in the last block, their targets (normalised, NaN past the end) and the
     truth's positions; for early stopping."""
     Xs, Ts = [], []
@@ -119,11 +128,11 @@ def _validation_set(U, L, Hc, scales, norm, block):
         n = len(u)
         origins = np.arange(n - block - 1, n - 1)
         W = np.stack([u[t - L + 1:t + 1] for t in origins])
-        X, lev = mimo.input_windows(W, s, norm)
+        X, lev = mimo.input_windows(W, s, norm, Hc, m)
         pos = origins[:, None] + 1 + np.arange(Hc)[None, :]
         T = np.where(pos < n, u[np.minimum(pos, n - 1)], np.nan)
         Xs.append(X)
-        Ts.append((T - lev[:, None]) / s)
+        Ts.append((T - lev) / s)
     return np.concatenate(Xs), np.concatenate(Ts)
 
 
@@ -142,11 +151,11 @@ def _train_member(ctx, L, norm, seed, hooks):
     """Stage A (stopped on the last block), its forecasts from the block's origins, stage B (the whole
     series); returns the folded weights, those forecasts and the member's training history."""
     est, U, Hc, net, bs, scale_a = ctx["est"], ctx["U"], ctx["Hc"], ctx["net"], ctx["bs"], ctx["scale_a"]
-    X, Y = _windows(U, L, Hc, scale_a, norm, ctx["block"])
+    X, Y = _windows(U, L, Hc, scale_a, norm, ctx["block"], ctx["m"])
     x_mu, x_sd = float(X.mean()), float(X.std())
     x_sd = x_sd if x_sd > 0 else 1.0
     y_mu, y_sd = Y.mean(axis=0), np.where(Y.std(axis=0) > 0, Y.std(axis=0), 1.0)
-    Xv, Tv = _validation_set(U, L, Hc, scale_a, norm, ctx["block"])
+    Xv, Tv = _validation_set(U, L, Hc, scale_a, norm, ctx["block"], ctx["m"])
     ok = np.isfinite(Tv)
     mrng = np.random.RandomState(seed)
     flat = net.initialize(mrng, DTYPE, est.initializer, est.recurrent_initializer)
@@ -178,10 +187,10 @@ def _train_member(ctx, L, norm, seed, hooks):
         fit_epochs(net, flat, batches(X, Y), ctx["config"], state, _validation(vloss), hooks)
     best = int(np.argmin(state.history.validation_loss_curve)) + 1
     fc = np.concatenate([mimo.forecast_blocks(predict, np.stack([u[t - L + 1:t + 1] for t in o]), L, Hc, ctx["H"],
-                                              s, norm)
+                                              s, norm, ctx["m"])
                          for u, o, s in zip(U, ctx["origins"], scale_a, strict=True)])
     if state.history.stop_reason != "callback":
-        Xb, Yb = _windows(U, L, Hc, ctx["scale"], norm)
+        Xb, Yb = _windows(U, L, Hc, ctx["scale"], norm, m=ctx["m"])
         epochs = max(1, best // 4)
         if hooks is not None:
             hooks.reconstruction = reconstruction(ctx["scale"])
@@ -202,7 +211,8 @@ def fit(est, S, m, callback_data=(None, None, None)):
     log = choose_log(S.values, m) if est.log == "auto" else bool(est.log)
     U = [to_model(v, log) for v in S.values]
     Ls, Hc, block = sizes(est, U, m)
-    plan = member_plan(est.n_estimators, Ls, est.normalize)
+    # the same seasonality test as the window lengths' (on the series without the last block)
+    plan = member_plan(est.n_estimators, Ls, est.normalize, m if _seasonal([u[:-block] for u in U], m) else 1)
     rng = check_random_state(est.random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(plan))
     scale_a = np.array([series_scale(u[:-block]) for u in U])
@@ -254,7 +264,8 @@ def member_forecasts(est, U, sid, steps):
     out = []
     for i, (L, norm) in enumerate(est._members):
         flat = est._flat[i * size:(i + 1) * size]
-        out.append(mimo.forecast_blocks(_predictor(net, flat), U, L, est.n_outputs_, steps, scale, norm))
+        out.append(mimo.forecast_blocks(_predictor(net, flat), U, L, est.n_outputs_, steps, scale, norm,
+                                        est.seasonal_period_))
     return np.stack(out)
 
 

@@ -4,7 +4,10 @@ Each window of ``L`` model-space observations is read minus its *level* -- its m
 last value (``'last'``), or nothing (``'none'``) -- and divided by the series' scale
 (:func:`~skrnn._forecasting.sizing.series_scale`); its target is the next ``Hc`` values, normalised alike.
 A forecast adds the level back, so the network learns shapes, not levels (ES-RNN and N-BEATS normalise
-their windows this way).
+their windows this way). ``'season'`` (needs ``L >= m``) reads the window minus its last value, like
+``'last'``, but its targets are read minus the window's seasonal-naive forecast (its last season,
+repeated): the network learns the departure from seasonal naive, and a network that outputs zeros
+forecasts seasonal naive.
 """
 
 import numpy as np
@@ -19,32 +22,43 @@ def window_level(W, normalize):
     return np.zeros(len(W))
 
 
-def training_windows(u, L, Hc, scale, normalize):
+def target_level(W, Hc, normalize, m=1):
+    """What the ``Hc`` targets of windows ``W`` ``(n, L)`` are read minus, ``(n, Hc)``: the window's level
+    (:func:`window_level`), or with ``'season'`` its seasonal-naive path ``W[:, L - m + k % m]``."""
+    if normalize == "season":
+        L = W.shape[1]
+        if not 1 < m <= L:
+            raise ValueError(f"normalize='season' needs a seasonal period m > 1 no longer than the window; "
+                             f"got m={m}, window={L}.")
+        return W[:, L - m + np.arange(Hc) % m]
+    return np.repeat(window_level(W, normalize)[:, None], Hc, axis=1)
+
+
+def training_windows(u, L, Hc, scale, normalize, m=1):
     """Inputs ``(n_w, L)``, targets ``(n_w, Hc)`` of every window of the model-space series ``u``, and the
     origin (position of the last input) of each window."""
     win = np.lib.stride_tricks.sliding_window_view(np.asarray(u, dtype=np.float64), L + Hc)
-    lev = window_level(win[:, :L], normalize)
-    X = (win[:, :L] - lev[:, None]) / scale
-    Y = (win[:, L:] - lev[:, None]) / scale
+    X, lev = input_windows(win[:, :L], scale, normalize, Hc, m)
+    Y = (win[:, L:] - lev) / scale
     return X, Y, np.arange(L - 1, L - 1 + len(win))
 
 
-def input_windows(W, scale, normalize):
+def input_windows(W, scale, normalize, Hc=1, m=1):
     """Network inputs ``(n, L)`` of model-space windows ``W`` ``(n, L)`` (``scale`` scalar or ``(n,)``)
-    and their levels."""
-    lev = window_level(W, normalize)
-    return (W - lev[:, None]) / np.reshape(scale, (-1, 1)), lev
+    and the levels ``(n, Hc)`` of their targets (:func:`target_level`)."""
+    lev = window_level(W, "last" if normalize == "season" else normalize)
+    return (W - lev[:, None]) / np.reshape(scale, (-1, 1)), target_level(W, Hc, normalize, m)
 
 
-def forecast_blocks(predict, U, L, Hc, steps, scale, normalize):
+def forecast_blocks(predict, U, L, Hc, steps, scale, normalize, m=1):
     """Model-space forecasts ``(n, steps)`` from the windows ``U`` ``(n, >= L)``: ``predict`` maps network
     inputs ``(n, L)`` to outputs ``(n, Hc)``; blocks of ``Hc`` steps are fed back until ``steps`` are done."""
     H = np.array(U, dtype=np.float64)
     n0 = H.shape[1]
     sc = np.reshape(scale, (-1, 1))
     while H.shape[1] < n0 + steps:
-        X, lev = input_windows(H[:, -L:], scale, normalize)
-        F = np.asarray(predict(X), dtype=np.float64).reshape(len(H), Hc) * sc + lev[:, None]
+        X, lev = input_windows(H[:, -L:], scale, normalize, Hc, m)
+        F = np.asarray(predict(X), dtype=np.float64).reshape(len(H), Hc) * sc + lev
         H = np.concatenate([H, F], axis=1)
     return H[:, n0:n0 + steps]
 

@@ -97,7 +97,7 @@ def _calibration(v):
 
 
 def _members(v):
-    norms = ("mean", "last", "none")
+    norms = ("mean", "last", "none", "season")
     if not (isinstance(v, list) and v and all(isinstance(m, list) and len(m) == 2 and is_int(m[0])
                                                and 1 <= m[0] <= 1_000_000 and m[1] in norms for m in v)):
         return f"is {short(v)}; expected a non-empty list of [window length, normalisation in {norms}]"
@@ -309,6 +309,11 @@ def _forecaster(a):
         if a.get("window_") != max(m[0] for m in a["_members"]):
             raise Corrupt(f"attribute window_ is {short(a.get('window_'))}, but the members' longest window is "
                           f"{max(m[0] for m in a['_members'])}")
+        season = [m[0] for m in a["_members"] if m[1] == "season"]
+        if season and not 1 < a.get("seasonal_period_", 1) <= min(season):
+            raise Corrupt(f"attribute _members: 'season' members need 1 < seasonal_period_ <= their window, but "
+                          f"seasonal_period_ is {short(a.get('seasonal_period_'))} and the shortest window "
+                          f"{min(season)}")
     if a["n_series_"] != len(S.values):
         raise Corrupt(f"attribute n_series_ is {a['n_series_']}, but the training series are {len(S.values)}")
     sc = a["_scaling"]
