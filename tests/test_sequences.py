@@ -200,8 +200,22 @@ def test_transform_is_what_the_head_reads(bidirectional):
     names = clf.get_feature_names_out()
     assert list(names[:2]) == ["rnnclassifier0", "rnnclassifier1"] and len(names) == E.shape[1]
     reg = RNNRegressor(**SMALL).fit(X, y.astype(float))
-    assert reg.transform(X).shape == (len(X), 6)
+    assert reg.transform(X).shape == (len(X), 12)  # bidirectional='auto': both directions, many-to-one
     assert reg.get_feature_names_out()[0] == "rnnregressor0"
+
+
+def test_auto_bidirectional_reads_both_directions_for_one_label_and_forward_for_labels_per_step():
+    X, y = ragged(seed=12)
+    for est in (RNNClassifier(**SMALL), RNNRegressor(**SMALL)):
+        assert est.bidirectional == "auto"
+        est.fit(X, y if isinstance(est, RNNClassifier) else y.astype(float))
+        assert est._arch.bidirectional and "weight_hh_l0_reverse" in est.get_state_dict()
+    X3 = np.random.default_rng(0).standard_normal((20, 7, 2))
+    Y3 = (X3[..., 0] > 0).astype(int)
+    per_step = RNNClassifier(return_sequences=True, **SMALL).fit(X3, Y3)
+    assert not per_step._arch.bidirectional and "weight_hh_l0_reverse" not in per_step.get_state_dict()
+    forward = RNNClassifier(bidirectional=False, **SMALL).fit(X, y)
+    assert "weight_hh_l0_reverse" not in forward.get_state_dict()
 
 
 def test_a_fitted_rnn_feeds_any_estimator_in_a_pipeline():

@@ -210,7 +210,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         seqs = prepare_input(self, seqs)
         arch = Architecture(
             cell=self.cell, n_features=seqs.X.shape[2], hidden_size=self.hidden_size,
-            n_outputs=Y.shape[-1], num_layers=self.num_layers, bidirectional=self.bidirectional,
+            n_outputs=Y.shape[-1], num_layers=self.num_layers,
+            bidirectional=not steps if self.bidirectional == "auto" else bool(self.bidirectional),
             activation=self.activation, pooling="last" if steps else getattr(self, "pooling", "last"),
         )
         if not first and arch != self._arch:

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from ._base import BaseRNN
 from ._compat import _fit_context
 from ._embedding import SequenceEmbeddingMixin
-from ._parameters import store
+from ._parameters import SEQUENCE_BIDIRECTIONAL, store
 from ._steps import check_step_targets, split_steps, step_mask
 
 
@@ -73,11 +73,11 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
     (3, 2)
     """
 
-    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional=False,
+    def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional="auto",
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, return_sequences=False,
                  pooling="last", patch_size="auto", scale_input=True, n_estimators="auto",
                  solver="adam", learning_rate_init=0.005,
-                 learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=25,
                  early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
                  clip_norm=5.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, momentum=0.9, nesterovs_momentum=True,
                  random_state=None, verbose=False, warm_start=False, class_weight=None):
@@ -85,6 +85,7 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
 
     _equal_batches = True
     _stacked_ensemble = True
+    PARAM_OVERRIDES = {"bidirectional": SEQUENCE_BIDIRECTIONAL}
 
     def _encode_targets(self, y, seqs, sw, first, classes):
         if y is None:

@@ -280,6 +280,18 @@ lengths and normalisations, combined by the median. 1 is a single network
 the window face.""")
 
 
+# the sequence classifier's and regressor's bidirectional: 'auto' reads both directions for many-to-one
+SEQUENCE_BIDIRECTIONAL = Param("'auto' or bool", [StrOptions({"auto"}), "boolean"], """\
+Run each layer forward and backward in time and concatenate both. The
+backward direction reads each sequence reversed within its own length.
+``'auto'``: both directions for many-to-one models (one label or value per
+sequence, which is observed whole), forward only with
+``return_sequences=True`` (a label per step reads only the past). Measured
+on the sequence benchmark, the backward direction carries what the first
+steps hold to the readout, which a forward pass over a long sequence
+forgets; it doubles the recurrent work.""")
+
+
 def init_parameters(cls):
     """Names and defaults of ``cls.__init__``'s keyword parameters, in order."""
     sig = inspect.signature(cls.__init__)
