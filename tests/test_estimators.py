@@ -12,6 +12,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+import sklearn.model_selection
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -22,7 +23,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-import skrnn._training
 from skrnn import RNNClassifier, RNNRegressor
 
 # Most fits here stop at a small max_iter on purpose.
@@ -385,14 +385,14 @@ def test_clip_rate_reports_how_often_clipping_fired():
 
 def test_early_stopping_restores_the_best_weights(monkeypatch):
     splits = []
-    real_split = skrnn._training.train_test_split
+    real_split = sklearn.model_selection.train_test_split  # the training loop imports it when it splits
 
     def spy(*args, **kwargs):
         out = real_split(*args, **kwargs)
         splits.append(out)
         return out
 
-    monkeypatch.setattr(skrnn._training, "train_test_split", spy)
+    monkeypatch.setattr(sklearn.model_selection, "train_test_split", spy)
     X, y = binary_data(n=120, T=6, seed=3)
     y[::5] = 1 - y[::5]  # label noise, so the validation loss turns up while training continues
     clf = RNNClassifier(

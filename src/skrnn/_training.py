@@ -38,7 +38,6 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 
 from ._nn.optim import SGD, Adam, clip_gradient, penalty, weight_runs
 
@@ -153,6 +152,9 @@ class SequenceBatches:
 def split_validation(n, fraction, rng, stratify=None):
     """Indices ``(train, validation)`` holding out ``fraction`` of ``n`` samples
     (stratified when possible)."""
+    # sklearn.model_selection (~10-25 ms to import) only for fits that hold data out
+    from sklearn.model_selection import train_test_split
+
     idx = np.arange(n)
     try:
         tr, va = train_test_split(idx, test_size=fraction, random_state=rng, stratify=stratify)

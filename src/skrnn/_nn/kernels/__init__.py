@@ -21,9 +21,29 @@ no state for a backward pass.  Arrays are time-major, C-contiguous and writable:
   step, and the backward pass gives padded steps zero gradient.
 
 ``KERNELS`` maps a cell name to its module; the Python layer selects kernels by
-this lookup.
+this lookup.  A cell's module is imported at its first lookup, so a fit of one
+cell does not build the other cells' dispatchers.
 """
 
-from . import gru, lstm, rnn
+import importlib
+from collections.abc import Mapping
 
-KERNELS = {"rnn": rnn, "lstm": lstm, "gru": gru}
+
+class _CellModules(Mapping):
+    """Cell name -> kernel module, each imported by its first lookup."""
+
+    _NAMES = ("rnn", "lstm", "gru")
+
+    def __getitem__(self, cell):
+        if cell not in self._NAMES:
+            raise KeyError(cell)
+        return importlib.import_module(f"{__name__}.{cell}")
+
+    def __iter__(self):
+        return iter(self._NAMES)
+
+    def __len__(self):
+        return len(self._NAMES)
+
+
+KERNELS = _CellModules()
