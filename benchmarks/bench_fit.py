@@ -82,8 +82,9 @@ CELLS = ("rnn", "lstm", "gru")
 DTYPES = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}
 TORCH_CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 LR, CLIP, ALPHA = 0.005, 5.0, 1e-4  # RNNClassifier's defaults
-# patch_size='auto' would read T > 32 steps as fewer, wider steps: another model than PyTorch's
-SAME_MODEL = {"patch_size": 1} if "patch_size" in RNNClassifier().get_params() else {}
+# patch_size='auto' would read T > 32 steps as fewer, wider steps, and bidirectional='auto' would run a second,
+# backward direction: other models than PyTorch's one-directional one
+SAME_MODEL = {k: v for k, v in {"patch_size": 1, "bidirectional": False}.items() if k in RNNClassifier().get_params()}
 
 
 def make_data(cfg, dtype_name, n, seed=0):

@@ -334,7 +334,7 @@ class EnsembleForecaster:
 
         return RNNRegressor(cell=self.cell, hidden_size=self.hidden_size, learning_rate_init=self.learning_rate,
                             alpha=self.alpha, batch_size=self.batch_size, max_iter=self.max_epochs, tol=0.0,
-                            n_iter_no_change=self.max_epochs + 1, random_state=seed)
+                            n_iter_no_change=self.max_epochs + 1, bidirectional=False, random_state=seed)
 
     def _forecast_member(self, net, d, origins, L, Hc, scale, steps, norm):
         """Model-space (deseasonalised) forecasts ``(len(origins), steps)`` from each origin, block by block."""

@@ -139,8 +139,9 @@ TAMPERED = {
         "clf", array("_flat", lambda a: a.astype(np.int64)),
         r"attribute _flat is an array of dtype int64 and shape \(\d+,\); expected a 1-D array of float32 or float64"),
     "too few weights for the architecture": (
-        "clf", array("_flat", lambda a: a[:5]), r"attribute _flat has 5 weights, but the architecture \(gru of 1 "
-                                                r"layer\(s\) x 3 units, 1 input\(s\), 3 output\(s\)\) has \d+"),
+        "clf", array("_flat", lambda a: a[:5]),
+        r"attribute _flat has 5 weights, but the architecture \(gru of 1 layer\(s\) x 3 units, 1 input\(s\), "
+        r"3 output\(s\), bidirectional\) has \d+"),
     "1000 extra weights": (
         "clf", array("_flat", lambda a: np.concatenate([a, np.zeros(1000)])), r"_flat has 1\d{3} weights, but"),
     "all-NaN weights": ("clf", array("_flat", lambda a: np.full_like(a, np.nan)), r"_flat contains NaN or infinity"),

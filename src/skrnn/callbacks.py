@@ -113,7 +113,8 @@ class GradientMonitor(_Callback):
     >>> from skrnn.callbacks import GradientMonitor
     >>> X = np.random.RandomState(0).normal(size=(40, 6))
     >>> monitor = GradientMonitor()
-    >>> clf = RNNClassifier(hidden_size=4, max_iter=3, n_estimators=1, random_state=0).set_callbacks(monitor)
+    >>> clf = RNNClassifier(hidden_size=4, max_iter=3, n_estimators=1, bidirectional=False, random_state=0)
+    >>> clf = clf.set_callbacks(monitor)
     >>> clf = clf.fit(X, X.sum(1) > 0)
     >>> len(monitor.history_), sorted(monitor.history_[0])[:3]
     (3, ['bias_hh_l0', 'bias_ih_l0', 'epoch'])
