@@ -38,6 +38,7 @@ def _models():
         "clf": lambda: RNNClassifier(**SMALL).fit(X, labels),
         "att": lambda: RNNClassifier(pooling="attention", patch_size=2, scale_input=True, **SMALL).fit(
             X.reshape(30, 5, 1).repeat(2, axis=2), labels),
+        "seq": lambda: RNNClassifier(scale_input="sequence", **SMALL).fit(X * np.logspace(-3, 3, 30)[:, None], labels),
         "reg": lambda: RNNRegressor(**SMALL).fit(df, X[:, 0]),
         "s2s": lambda: RNNSeq2SeqRegressor(**SMALL).fit(X, X[:, :2]),
         "txt": lambda: RNNTextGenerator(min_frequency=1, **SMALL).fit("hello world"),
@@ -234,6 +235,11 @@ TAMPERED = {
     "input scaling for another number of features": (
         "att", both(array("_x_mean", lambda a: a[:1]), array("_x_scale", lambda a: a[:1])),
         r"attributes _x_mean and _x_scale have 1 and 1 entries for 2 input feature\(s\)"),
+    "per-sequence scaling read as global": (
+        "seq", attr("scale_input_", {"json": "global"}),
+        r"attribute scale_input_ is 'global', but the input scaling has its statistics and a per-sequence floor"),
+    "a per-sequence floor for another number of features": (
+        "seq", array("_x_floor", lambda a: np.r_[a, a]), r"attribute _x_floor has 2 entries for 1 input feature\(s\)"),
     # the other estimators
     "a vocabulary that does not match its codes": (
         "txt", lambda m, a: m["attributes"]["vocabulary_"]["json"]["__dict__"][0].__setitem__(1, 7),

@@ -13,7 +13,8 @@ from sklearn.preprocessing import StandardScaler
 
 import skrnn
 from skrnn import RNNClassifier, RNNRegressor, SequenceScaler
-from skrnn._preprocessing import auto_patch_size, patch
+from skrnn._preprocessing import auto_patch_size, patch, resolve_scaling, sequence_features
+from skrnn._validation import check_sequences
 from skrnn._validation import Sequences
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -112,6 +113,64 @@ def test_scale_input_equals_sequence_scaler_in_front():
     assert_allclose(inside.predict(X), outside.predict(X), rtol=1e-10, atol=1e-12)
 
 
+def _amplitudes_over_decades(n, seed):
+    """Sine (class 0) or square wave (class 1) of 24 steps, each sequence scaled by 10**U(-3, 3): the class is
+    in the shape only, and global standardisation leaves almost every sequence flat."""
+    rng = np.random.default_rng(seed)
+    t, y = np.arange(24), rng.integers(0, 2, n)
+    shape = np.where(y[:, None] == 1, np.sign(np.sin(t / 2.0)), np.sin(t / 2.0))
+    return 10.0 ** rng.uniform(-3, 3, n)[:, None] * (shape + 0.1 * rng.normal(size=(n, 24))), y
+
+
+def test_sequence_features_equal_a_loop_over_sequences():
+    X, _ = ragged(seed=5)
+    X[3] = np.full_like(X[3], 2.5)  # a constant sequence: centred, not blown up
+    seqs = check_sequences(RNNClassifier(), X, reset=True)
+    floor = np.full(2, 1e-8)
+    out = sequence_features(seqs, floor)
+    assert out.X.shape == (len(X), seqs.X.shape[1], 6)
+    for i, x in enumerate(X):
+        mu, sd = x.mean(0), np.maximum(x.std(0), floor)
+        want = np.column_stack([(x - mu) / sd, np.tile(np.r_[mu, np.log(sd)], (len(x), 1))])
+        assert_allclose(out.X[i, : len(x)], want, rtol=1e-12, atol=1e-12)
+        assert_array_equal(out.X[i, len(x):], 0)  # padding stays zero
+    assert_array_equal(out.X[3, :len(X[3]), :2], 0)
+
+
+def test_auto_scaling_is_per_sequence_only_when_amplitudes_span_decades():
+    X, y = _amplitudes_over_decades(40, seed=0)
+    assert resolve_scaling("auto", check_sequences(RNNClassifier(), X, reset=True), None) == "sequence"
+    same_scale = np.random.default_rng(1).normal(size=(40, 24))
+    assert resolve_scaling("auto", check_sequences(RNNClassifier(), same_scale, reset=True), None) == "global"
+    sparse = same_scale * (np.random.default_rng(2).random((40, 24)) < 0.02)  # mostly zero: nothing to rescale
+    assert resolve_scaling("auto", check_sequences(RNNClassifier(), sparse, reset=True), None) == "global"
+    assert RNNClassifier(scale_input=True, **SMALL).fit(X, y).scale_input_ == "global"
+    assert RNNClassifier(scale_input=False, **SMALL).fit(X, y).scale_input_ == "none"
+
+
+def test_per_sequence_scaling_learns_a_shape_whose_amplitude_spans_six_decades():
+    X, y = _amplitudes_over_decades(120, seed=0)
+    Xt, yt = _amplitudes_over_decades(200, seed=1)
+    params = {**SMALL, "hidden_size": 8, "max_iter": 40}
+    auto = RNNClassifier(**params).fit(X, y)
+    assert auto.scale_input_ == "sequence"
+    assert auto.get_state_dict()["weight_ih_l0"].shape[1] == 3  # the value, and the sequence's mean and log std
+    assert auto.score(Xt, yt) >= 0.95
+    assert RNNClassifier(scale_input="global", **params).fit(X, y).score(Xt, yt) < 0.8
+
+
+def test_per_sequence_scaling_reads_ragged_lists_as_padded_arrays_and_survives_saving(tmp_path):
+    X, y = ragged(seed=6)
+    X = [x * 10.0 ** k for k, x in zip(np.linspace(-3, 3, len(X)), X)]
+    a = RNNClassifier(scale_input="sequence", pooling="mean", **SMALL).fit(X, y)
+    b = RNNClassifier(scale_input="sequence", pooling="mean", **SMALL).fit(padded(X), y)
+    assert_allclose(a.predict_proba(X), b.predict_proba(padded(X)), rtol=1e-9, atol=1e-12)
+    a.save(tmp_path / "m.skrnn")
+    back = skrnn.load(tmp_path / "m.skrnn")
+    assert back.scale_input_ == "sequence"
+    assert_allclose(back.predict_proba(X), a.predict_proba(X), rtol=1e-12)
+
+
 # ------------------------------------------------------------------- pooling
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("pooling", POOLINGS)
@@ -184,6 +243,13 @@ def test_auto_patch_size_follows_the_training_length_and_stays_fixed():
     assert clf.patch_size_ == 10
     with pytest.raises(ValueError, match="patch_size changed"):
         clf.set_params(patch_size=2).fit(X, y)
+
+
+def test_auto_patch_size_follows_the_median_length_of_ragged_sequences():
+    rng = np.random.default_rng(10)
+    X = [rng.normal(size=T) for T in [100] * 7 + [1300] * 3]  # a few long sequences
+    clf = RNNClassifier(patch_size="auto", **SMALL).fit(X, np.arange(10) % 2)
+    assert clf.patch_size_ == 4  # ceil(100 / 32), not ceil(1300 / 32) = 41, which reads the short ones in 3 steps
 
 
 # ------------------------------------------------------------------ transform

@@ -13,7 +13,10 @@ X_SEQUENCES = ("array-like of shape (n_samples, n_timesteps) or (n_samples, n_ti
                "or list of arrays")
 
 INPUT_ATTRIBUTES = """\
-patch_size_ : int
+scale_input_ : {'none', 'global', 'sequence'}
+        How the input is scaled (the resolved ``scale_input``).
+
+    patch_size_ : int
         Consecutive time steps read as one recurrent step (the resolved
         ``patch_size``)."""
 

@@ -67,20 +67,37 @@ Read this many consecutive time steps as one recurrent step of
 patch is completed with zeros, so ragged sequences keep their own lengths).
 Long sequences then run in far fewer recurrent steps: faster, and with
 shorter paths for the gradient. ``'auto'`` picks the smallest patch that
-reads the longest training sequence in at most 32 steps (1 for sequences of
-up to 32 steps, 5 for length 150, 46 for length 1460); the fitted value is
-``patch_size_``.
+reads a training sequence of the median length in at most 32 steps (1 for
+sequences of up to 32 steps, 5 for length 150, 46 for length 1460; with
+ragged lengths the median keeps a few long sequences from squeezing the
+typical one into a handful of steps); the fitted value is ``patch_size_``.
 Must be 1 (or ``'auto'``) with ``return_sequences=True``."""),
-    "scale_input": Param("bool", ["boolean"], """\
-Standardise each input feature with its mean and standard deviation over
-every valid step of the first fit's training sequences (weighted by
-``sample_weight``; padding ignored), as :class:`SequenceScaler` does. With
-a 2-D ``X`` of univariate sequences this is one mean and one scale for all
-time steps, not one per column as :class:`~sklearn.preprocessing.StandardScaler`
-computes. Input you have already standardised passes through nearly
-unchanged; set ``False`` to feed values as they are (the weights exported
-by :meth:`get_state_dict` then apply to raw input). ``partial_fit`` keeps
-the first call's statistics, so make that chunk representative."""),
+    "scale_input": Param("{'auto', 'global', 'sequence'} or bool", [StrOptions({"auto", "global", "sequence"}),
+                                                                  "boolean"], """\
+How input features are scaled before the network reads them; the statistics
+come from the first fit's training sequences (weighted by ``sample_weight``;
+padding ignored) and are kept by ``partial_fit`` and ``warm_start``, so make
+the first chunk representative.
+
+- ``'global'`` (or ``True``): standardise each feature with its mean and
+  standard deviation over every valid step of every sequence, as
+  :class:`SequenceScaler` does. With a 2-D ``X`` of univariate sequences
+  this is one mean and one scale for all time steps, not one per column as
+  :class:`~sklearn.preprocessing.StandardScaler` computes. Input you have
+  already standardised passes through nearly unchanged.
+- ``'sequence'``: standardise each sequence by its own mean and standard
+  deviation of each feature (as z-normalised archives such as UCR's are),
+  and append that mean and the log of that standard deviation as extra
+  input features at every step, so the level and amplitude are not lost:
+  the network reads ``3 * n_features`` features per step.
+- ``'auto'``: ``'sequence'`` when, for some feature, the median spread
+  within a sequence is above zero but under a tenth of the spread over the
+  training set (sequences whose amplitudes span orders of magnitude, which
+  global scaling would leave nearly flat), else ``'global'``.
+- ``False``: feed values as they are (the weights exported by
+  :meth:`get_state_dict` then apply to raw input).
+
+The resolved choice is ``scale_input_``."""),
     "n_estimators": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Number of networks trained side by side from different random initial
 weights (each on the same minibatches, with its own dropout masks) and

@@ -20,8 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import _check_sample_weight, _fit_context
 from ._validation import Sequences, check_sequences
 
-# patch_size='auto' aims at this many recurrent steps for the longest training sequence
+# patch_size='auto' aims at this many recurrent steps for a training sequence of the median length
 AUTO_PATCH_STEPS = 32
+# scale_input='auto' standardises each sequence by itself when, for some feature, the median spread within a
+# sequence is above zero but below this fraction of the spread over the whole training set: global
+# standardisation would then leave most sequences nearly flat (e.g. currents of appliances whose amplitudes
+# span decades)
+AUTO_SEQUENCE_SPREAD = 0.1
 
 
 def valid_mask(seqs):
@@ -54,10 +59,54 @@ def standardise(seqs, mean, scale, inverse=False):
     return Sequences(X.astype(seqs.X.dtype, copy=False), seqs.lengths, seqs.layout, seqs.index)
 
 
-def auto_patch_size(n_timesteps, target=AUTO_PATCH_STEPS):
-    """``patch_size='auto'``: the smallest patch that reads ``n_timesteps`` steps in at most ``target``
-    recurrent steps (1 for short sequences; 46 for a length-1460 series, i.e. 32 steps)."""
-    return max(1, math.ceil(n_timesteps / target))
+def auto_patch_size(lengths, target=AUTO_PATCH_STEPS):
+    """``patch_size='auto'``: the smallest patch that reads a sequence of the median of ``lengths`` (an
+    int, or the training sequences' lengths) in at most ``target`` recurrent steps (1 for short
+    sequences; 46 for length-1460 series, i.e. 32 steps). The median, not the longest, so that with
+    ragged lengths a few long sequences do not squeeze the typical one into a handful of steps."""
+    return max(1, math.ceil(float(np.median(lengths)) / target))
+
+
+def per_sequence_moments(seqs):
+    """Each sequence's own mean and standard deviation of each feature over its valid steps: two
+    ``(N, D)`` float64 arrays."""
+    X = seqs.X.astype(np.float64, copy=False)
+    m = valid_mask(seqs)[:, :, None]
+    n = np.maximum(seqs.lengths, 1)[:, None].astype(np.float64)
+    mean = (X * m).sum(1) / n
+    var = (((X - mean[:, None]) * m) ** 2).sum(1) / n
+    return mean, np.sqrt(var)
+
+
+def resolve_scaling(setting, seqs, sample_weight):
+    """The fitted ``scale_input_``: ``'none'``, ``'global'`` or ``'sequence'``. ``'auto'`` measures
+    whether a typical sequence varies much less than the data set as a whole
+    (:data:`AUTO_SEQUENCE_SPREAD`)."""
+    if setting is False:
+        return "none"
+    if setting is True or setting == "global":
+        return "global"
+    if setting == "sequence":
+        return "sequence"
+    _, scale = sequence_moments(seqs, sample_weight)
+    typical = np.median(per_sequence_moments(seqs)[1], axis=0)
+    # a feature constant in most sequences (typical spread 0, e.g. a sparse one) gains nothing from it
+    return "sequence" if ((typical > 0) & (typical < AUTO_SEQUENCE_SPREAD * scale)).any() else "global"
+
+
+def sequence_features(seqs, floor):
+    """``scale_input='sequence'``: each sequence standardised per feature by its own mean and standard
+    deviation (floored at ``floor``, ``(D,)``, so a constant sequence is centred, not blown up), followed
+    by ``2 D`` features that repeat that mean and the log of that standard deviation at every valid step,
+    so the level and amplitude the standardisation removed still reach the network:
+    ``(N, T, D) -> (N, T, 3 D)`` in the input's dtype, zeros at padding."""
+    mean, std = per_sequence_moments(seqs)
+    std = np.maximum(std, floor)
+    X = (seqs.X.astype(np.float64) - mean[:, None]) / std[:, None]
+    N, T, _ = X.shape
+    stats = np.broadcast_to(np.concatenate([mean, np.log(std)], axis=1)[:, None], (N, T, 2 * mean.shape[1]))
+    out = np.concatenate([X, stats], axis=2) * valid_mask(seqs)[:, :, None]
+    return Sequences(out.astype(seqs.X.dtype, copy=False), seqs.lengths, seqs.layout, seqs.index)
 
 
 def patch(seqs, p):
@@ -76,9 +125,20 @@ def patch(seqs, p):
 
 # ------------------------------------------------------------ estimator hooks
 def fit_input(estimator, seqs, sample_weight, sequence_output):
-    """At an estimator's first fit: the statistics of ``scale_input`` (``_x_mean``, ``_x_scale``; None
-    when off) and the resolved ``patch_size_``. Later fits (``warm_start``, ``partial_fit``) keep them."""
-    if getattr(estimator, "scale_input", False):
+    """At an estimator's first fit: the resolved ``scale_input_`` and its statistics (``_x_mean``,
+    ``_x_scale``: per-feature moments of what the network reads, None when off; with ``'sequence'``
+    also ``_x_floor``, the smallest standard deviation a sequence is divided by) and the resolved
+    ``patch_size_``. Later fits (``warm_start``, ``partial_fit``) keep them."""
+    mode = resolve_scaling(getattr(estimator, "scale_input", False), seqs, sample_weight)
+    if hasattr(estimator, "scale_input"):
+        estimator.scale_input_ = mode
+    estimator._x_floor = None
+    if mode == "sequence":
+        _, scale = sequence_moments(seqs, sample_weight)
+        estimator._x_floor = 1e-8 * scale
+        estimator._x_mean, estimator._x_scale = sequence_moments(sequence_features(seqs, estimator._x_floor),
+                                                                 sample_weight)
+    elif mode == "global":
         estimator._x_mean, estimator._x_scale = sequence_moments(seqs, sample_weight)
     else:
         estimator._x_mean = estimator._x_scale = None
@@ -86,7 +146,7 @@ def fit_input(estimator, seqs, sample_weight, sequence_output):
         return
     size = estimator.patch_size
     if size == "auto":
-        size = 1 if sequence_output else auto_patch_size(seqs.X.shape[1])
+        size = 1 if sequence_output else auto_patch_size(seqs.lengths)
     elif size > 1 and sequence_output:
         raise ValueError(f"patch_size={size} reads {size} steps as one, so there is no output per step; "
                          "return_sequences=True needs patch_size=1 (or 'auto').")
@@ -102,8 +162,12 @@ def check_input_settings(estimator):
 
 
 def prepare_input(estimator, seqs):
-    """Validated sequences as the network reads them: standardised with the fitted statistics, then
-    patched. Models saved before these options existed read their input unchanged."""
+    """Validated sequences as the network reads them: with ``scale_input_='sequence'`` each sequence
+    standardised by itself with its level and amplitude appended (:func:`sequence_features`), then
+    standardised with the fitted statistics, then patched. Models saved before these options existed
+    read their input unchanged."""
+    if getattr(estimator, "_x_floor", None) is not None:
+        seqs = sequence_features(seqs, estimator._x_floor)
     if getattr(estimator, "_x_mean", None) is not None:
         seqs = standardise(seqs, estimator._x_mean, estimator._x_scale)
     return patch(seqs, getattr(estimator, "patch_size_", 1))
@@ -135,7 +199,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     sequences, a 3-D array, or a list of arrays, with padding left as NaN.
 
     The skrnn estimators do the same standardisation internally with
-    ``scale_input=True`` (their default); use this transformer for other
+    ``scale_input='global'`` (what their default ``'auto'`` resolves to unless
+    sequences' amplitudes span orders of magnitude); use this transformer for other
     models, to inspect the scaled data, or to share one scaling across
     several estimators.
 
@@ -165,7 +230,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     See Also
     --------
     sklearn.preprocessing.StandardScaler : Per-column standardisation of flat features.
-    RNNClassifier : Standardises its input the same way with ``scale_input=True``.
+    RNNClassifier : Standardises its input the same way with ``scale_input='global'``.
 
     Examples
     --------

@@ -128,6 +128,7 @@ NETWORK = {"n_features_in_": _int(1), "feature_names_in_": _str_array, "_input_l
            "_optimizer": _none_or(_instance(Adam, SGD)), "n_outputs_": _int(1)}
 TARGETS = {"_y_1d": _bool, "_y_mean": _float_array(), "_y_scale": _float_array(positive=True)}
 INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array(positive=True)),  # scale_input
+          "scale_input_": _one_of("none", "global", "sequence"), "_x_floor": _none_or(_float_array(positive=True)),
           "patch_size_": _int(1)}
 ENSEMBLE = {"n_estimators_": _int(1)}  # networks stacked in _flat (n_estimators)
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
@@ -230,18 +231,26 @@ def _inputs(a, n_features):
     layout, n_in = a["_input_layout"], a["n_features_in_"]
     per_step = 1 if layout == "2d" else n_in
     patch = a.get("patch_size_", 1)
-    if n_features != per_step * patch:
+    mean, scale, floor = a.get("_x_mean"), a.get("_x_scale"), a.get("_x_floor")
+    if (mean is None) != (scale is None):
+        raise Corrupt("attributes _x_mean and _x_scale: the input scaling has one without the other")
+    mode = a.get("scale_input_", "none" if mean is None else "global")  # absent in files written before 'sequence'
+    if (mode == "sequence") != (floor is not None) or (mode == "none") != (mean is None):
+        raise Corrupt(f"attribute scale_input_ is {mode!r}, but the input scaling has "
+                      f"{'no' if mean is None else 'its'} statistics and {'no' if floor is None else 'a'} "
+                      "per-sequence floor")
+    if floor is not None and len(floor) != per_step:
+        raise Corrupt(f"attribute _x_floor has {len(floor)} entries for {per_step} input feature(s)")
+    read = 3 * per_step if mode == "sequence" else per_step  # 'sequence' appends each sequence's mean and log std
+    if n_features != read * patch:
         raise Corrupt(f"attribute n_features_in_ is {n_in} with {layout} input{f' in patches of {patch}' * (patch > 1)}"
-                      f", so the network reads {per_step * patch} feature(s) per step; its architecture reads "
-                      f"{n_features}")
+                      f"{' scaled per sequence' * (mode == 'sequence')}, so the network reads {read * patch} "
+                      f"feature(s) per step; its architecture reads {n_features}")
     names = a.get("feature_names_in_")
     if names is not None and len(names) != n_in:
         raise Corrupt(f"attribute feature_names_in_ has {len(names)} names for {n_in} features")
-    mean, scale = a.get("_x_mean"), a.get("_x_scale")
-    if (mean is None) != (scale is None):
-        raise Corrupt("attributes _x_mean and _x_scale: the input scaling has one without the other")
-    if mean is not None and not (len(mean) == len(scale) == per_step):
-        raise Corrupt(f"attributes _x_mean and _x_scale have {len(mean)} and {len(scale)} entries for {per_step} "
+    if mean is not None and not (len(mean) == len(scale) == read):
+        raise Corrupt(f"attributes _x_mean and _x_scale have {len(mean)} and {len(scale)} entries for {read} "
                       "input feature(s)")
 
 
