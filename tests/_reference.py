@@ -380,6 +380,9 @@ def network_objective(
         pool_back = None
         if sequence_output:
             feats = inp  # (L, H * dirs)
+        elif pooling == "last_mean":  # final states, then the mean of the outputs
+            f, pool_back = pool("mean", inp)
+            feats = np.concatenate([run.h_n for run in net[-1]] + [f])[None, :]
         elif pooling != "last":
             f, pool_back = pool(pooling, inp, P["attention.weight"][0] if pooling == "attention" else None)
             feats = f[None, :]
@@ -409,6 +412,9 @@ def network_objective(
         # ---- backward through the stack, top layer first
         if sequence_output:
             dout, dfinal = dfeats, np.zeros(H * dirs)
+        elif pooling == "last_mean":
+            dout, _ = pool_back(dfeats[0][H * dirs:])
+            dfinal = dfeats[0][:H * dirs]
         elif pool_back is not None:
             dout, dw = pool_back(dfeats[0])
             dfinal = np.zeros(H * dirs)

@@ -41,7 +41,7 @@ def make_problem(cell_id, head, num_layers, bidirectional, sequence_output, seed
     out_shape = Y.shape
     Hd = H * arch.num_directions
     keep = 0.75  # dropout p = 0.25, inverted scaling
-    masks = {"head": (rng.random(out_shape[:-1] + (Hd,)) < keep) / keep}
+    masks = {"head": (rng.random(out_shape[:-1] + (Hd if sequence_output else arch.n_readout,)) < keep) / keep}
     if num_layers > 1:
         masks["layers"] = [(rng.random((T, B, Hd)) < keep) / keep for _ in range(num_layers - 1)]
     return {
@@ -251,7 +251,7 @@ def test_degenerate_shapes_match_twin(cell_id, sequence_output, shape):
         assert_allclose(net.layout.views(grad)[name], want, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
-POOL_GRID = list(itertools.product(["mean", "max", "attention"], CELLS, [1, 2], [False, True]))
+POOL_GRID = list(itertools.product(["mean", "max", "attention", "last_mean"], CELLS, [1, 2], [False, True]))
 POOL_IDS = [f"{pool}-{grid_id(c, '', n, b, False)}".replace("--", "-") for pool, c, n, b in POOL_GRID]
 
 
@@ -298,7 +298,7 @@ def test_pooled_readout_gradients(pooling, cell_id, num_layers, bidirectional):
     assert_fd_close(central_differences(objective, s0, pattern), ds0, "initial state")
 
 
-@pytest.mark.parametrize("pooling", ["mean", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["mean", "max", "attention", "last_mean"])
 def test_pooling_ignores_padded_steps(pooling):
     """Garbage at padded steps of X changes neither the loss nor the gradient."""
     p = make_problem("gru", "softmax", 2, True, False, seed=7, pooling=pooling)

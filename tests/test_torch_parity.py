@@ -41,7 +41,7 @@ def torch_modules(arch):
     if arch.cell == "rnn":
         kwargs["nonlinearity"] = arch.activation
     rec = MODULES[arch.cell](arch.n_features, arch.hidden_size, **kwargs)
-    lin = torch.nn.Linear(arch.hidden_size * arch.num_directions, arch.n_outputs, dtype=torch.float64)
+    lin = torch.nn.Linear(arch.n_readout, arch.n_outputs, dtype=torch.float64)
     return rec, lin
 
 
@@ -223,13 +223,14 @@ def test_from_state_dict_rejects_mismatch():
         layout.from_state_dict(dict(sd, weight_hh_l1=torch.zeros(4 * H, H + 1)), np.float64)
 
 
-POOL_GRID = list(itertools.product(["mean", "max", "attention"], CELLS, [1, 2], [False, True]))
+POOL_GRID = list(itertools.product(["mean", "max", "attention", "last_mean"], CELLS, [1, 2], [False, True]))
 
 
 @pytest.mark.parametrize(("pooling", "cell_id", "num_layers", "bidirectional"), POOL_GRID,
                          ids=[f"{p}-{grid_id(c, None, n, b, False)}" for p, c, n, b in POOL_GRID])
 def test_pooled_readouts(pooling, cell_id, num_layers, bidirectional):
-    """torch RNN/LSTM/GRU on packed sequences, masked mean / max / attention pooling of the padded outputs,
+    """torch RNN/LSTM/GRU on packed sequences, masked mean / max / attention pooling of the padded outputs
+    (``last_mean``: ``h_n``'s top layer, both directions, then the masked mean),
     ``nn.Linear`` (and ``nn.Linear(Hd, 1, bias=False)`` as the attention query): loss, logits, and the
     gradients of every parameter and of the input."""
     head = HEADS[(num_layers + bidirectional) % 3]
@@ -249,11 +250,14 @@ def test_pooled_readouts(pooling, cell_id, num_layers, bidirectional):
         query.load_state_dict({"weight": sd["attention.weight"]}, strict=True)
 
     x_t = torch.tensor(X, requires_grad=True)
-    out, _ = rec(pack_padded_sequence(x_t, torch.from_numpy(LENGTHS), enforce_sorted=False))
+    out, h_n = rec(pack_padded_sequence(x_t, torch.from_numpy(LENGTHS), enforce_sorted=False))
     out, _ = pad_packed_sequence(out, total_length=T)  # (T, B, Hd), zeros past each length
     m = torch.from_numpy(valid)[:, :, None]
-    if pooling == "mean":
+    if pooling in ("mean", "last_mean"):
         feat = (out * m).sum(0) / torch.from_numpy(LENGTHS.astype(np.float64))[:, None]
+        if pooling == "last_mean":
+            h_n = h_n[0] if arch.cell == "lstm" else h_n
+            feat = torch.cat([*h_n[-arch.num_directions:], feat], dim=1)
     elif pooling == "max":
         feat = out.masked_fill(~m, -np.inf).max(0).values
     else:

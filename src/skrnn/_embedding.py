@@ -2,7 +2,8 @@
 
 The embedding of a sequence is what the head reads: the top layer's final
 state (``pooling='last'``) or its pooled hidden states, both directions
-concatenated, of shape ``(n_samples, hidden_size * num_directions)``.  With
+concatenated, of shape ``(n_samples, hidden_size * num_directions)`` (twice
+that with ``pooling='last_mean'``: the final state, then the mean).  With
 it a fitted :class:`~skrnn.RNNClassifier` or :class:`~skrnn.RNNRegressor`
 is a transformer, so ``make_pipeline(RNNClassifier(), LogisticRegression())``
 or a ``FeatureUnion`` of networks works like any scikit-learn pipeline.
@@ -23,7 +24,7 @@ class SequenceEmbeddingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
     @property
     def _n_features_out(self):
-        return self._arch.hidden_size * self._arch.num_directions * getattr(self, "n_estimators_", 1)
+        return self._arch.n_readout * getattr(self, "n_estimators_", 1)
 
     def transform(self, X):
         """The embedding of each sequence: the features the output head reads.
@@ -39,6 +40,8 @@ class SequenceEmbeddingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             The top layer's final state (``pooling='last'``) or its mean,
             max or attention pooling over each sequence's valid steps, both
             directions concatenated (forward first), in the model's dtype.
+            With ``pooling='last_mean'`` the final state then the mean, so
+            twice as many columns.
         """
         check_is_fitted(self)
         if self._sequence_output:

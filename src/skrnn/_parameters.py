@@ -52,14 +52,16 @@ the output head. ``'uniform'`` is PyTorch's default
 at zero, except the LSTM forget gate (1.0)."""),
     "recurrent_initializer": Param(_initializers, [StrOptions(set(INITIALIZERS))], """\
 Initialiser of each ``H x H`` gate block of the hidden-to-hidden weights."""),
-    "pooling": Param("{'last', 'mean', 'max', 'attention'}", [StrOptions({"last", "mean", "max", "attention"})], """\
+    "pooling": Param("{'last', 'mean', 'max', 'attention', 'last_mean'}",
+                     [StrOptions({"last", "mean", "max", "attention", "last_mean"})], """\
 How a sequence is summarised for the head (and by :meth:`transform`):
 ``'last'`` is the top layer's final state (both directions' when
 ``bidirectional``); ``'mean'`` and ``'max'`` pool the top layer's hidden
 states over each sequence's own valid steps (padding never counts); and
 ``'attention'`` weights them by a softmax of a learned score ``w . h_t``
 (``attention.weight`` in the state dict; it starts at zero, i.e. as mean
-pooling). Pooled readouts let every step reach the head directly, which
+pooling); ``'last_mean'`` feeds the head the final state and the mean side
+by side (twice the features). Pooled readouts let every step reach the head directly, which
 matters for long sequences. Ignored with ``return_sequences=True``."""),
     "patch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Read this many consecutive time steps as one recurrent step of

@@ -16,7 +16,8 @@ Conventions (all arrays C-contiguous, one float dtype):
   concatenated (PyTorch's ``h_n``): forward after step ``L-1``, backward after
   step 0 (``arch.pooling='last'``); or the mean, max or attention pooling of
   the top layer's outputs over each sequence's valid steps
-  (:mod:`skrnn._nn.pooling`).  Many-to-many features are the top layer's
+  (:mod:`skrnn._nn.pooling`); or, with ``'last_mean'``, the final states
+  followed by the mean (the head reads twice the width).  Many-to-many features are the top layer's
   outputs at each step.
 * Loss: ``sum_i w_i l_i / sum_i w_i`` over sequences (many-to-one), or over
   valid steps with each step weighted by its sequence's weight (many-to-many).
@@ -285,6 +286,10 @@ class Network:
         pool = None
         if self.sequence_output:
             feat = inp
+        elif arch.pooling == "last_mean":  # the final states, then the mean of the outputs
+            mean, pool = pool_forward("mean", inp, lengths)
+            pool["H"] = inp
+            feat = np.concatenate([e["hs"][T] for e in layers[-1]] + [mean], axis=1)
         elif arch.pooling != "last":
             feat, pool = pool_forward(arch.pooling, inp, lengths, P.get("attention.weight"))
             pool["H"] = inp
@@ -306,8 +311,8 @@ class Network:
         return activate(self.head, self._forward(flat, X, lengths, initial_state, None, ws, True)["logits"])
 
     def embed(self, flat, X, lengths):
-        """The features the head reads (before dropout): ``(B, H * dirs)``, or ``(T, B, H * dirs)`` for
-        sequence output."""
+        """The features the head reads (before dropout): ``(B, arch.n_readout)``, or ``(T, B, H * dirs)``
+        for sequence output."""
         ws = self._workspace(X.shape[0], X.shape[1], X.dtype)
         return self._forward(flat, X, lengths, None, None, ws, True)["embedding"].copy()
 
@@ -421,7 +426,7 @@ class Network:
         T, B = batch[0].shape[:2]
         width = self.arch.hidden_size * self.arch.num_directions
         return {"layers": [(T, B, width)] * (self.arch.num_layers - 1),
-                "head": (T, B, width) if self.sequence_output else (B, width)}
+                "head": (T, B, width) if self.sequence_output else (B, self.arch.n_readout)}
 
     # ----------------------------------------------------------------- backward
     def backward(self, flat, grad, cache, dlogits, dstate=None):
@@ -452,6 +457,10 @@ class Network:
         dtype = feat.dtype
         if self.sequence_output:
             dout, dfinal = dfeat, None
+        elif arch.pooling == "last_mean":  # both: the final states' part, and the mean's at every valid step
+            Hs = H * dirs
+            dout = pool_backward("mean", cache["pool"], cache["pool"]["H"], dfeat[:, Hs:])
+            dfinal = dfeat[:, :Hs]
         elif cache["pool"] is not None:  # pooled readout: a gradient at every valid step of the top layer
             pool = cache["pool"]
             dout = pool_backward(arch.pooling, pool, pool["H"], dfeat, P.get("attention.weight"),

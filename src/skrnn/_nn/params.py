@@ -48,6 +48,12 @@ class Architecture:
         return 2 if self.bidirectional else 1
 
     @property
+    def n_readout(self):
+        """Width of the features the head reads: ``H * num_directions``, twice that with
+        ``pooling='last_mean'`` (the final states and the mean of the outputs side by side)."""
+        return self.hidden_size * self.num_directions * (2 if self.pooling == "last_mean" else 1)
+
+    @property
     def gates(self):
         return GATES[self.cell]
 
@@ -66,7 +72,7 @@ class Architecture:
                 out += [(w_ih, (G * H, d_in)), (w_hh, (G * H, H)), (b_ih, (G * H,)), (b_hh, (G * H,))]
         if self.pooling == "attention":
             out.append(("attention.weight", (1, H * self.num_directions)))
-        out += [("head.weight", (self.n_outputs, H * self.num_directions)), ("head.bias", (self.n_outputs,))]
+        out += [("head.weight", (self.n_outputs, self.n_readout)), ("head.bias", (self.n_outputs,))]
         return out
 
 

@@ -14,13 +14,15 @@ sequence's valid steps ``t < lengths[b]`` only, so padding never counts:
   ``s_t = w . H_t``; ``a = softmax_t(s)`` over the valid steps;
   ``f_b = sum_t a_t H_t``.  With ``w = 0`` (its initial value) this is mean
   pooling.
+* ``'last_mean'``: the final states and the mean, side by side (the network
+  concatenates them; the head reads ``2 Hd`` features).
 
 Pure functions on arrays; the forward returns what its backward needs.
 """
 
 import numpy as np
 
-POOLINGS = ("last", "mean", "max", "attention")
+POOLINGS = ("last", "mean", "max", "attention", "last_mean")
 
 
 def valid_steps(lengths, T):
