@@ -65,7 +65,7 @@ def test_one_network_is_the_single_model_and_keeps_pytorch_names():
     X, y = data()
     one = RNNClassifier(n_estimators=1, **SMALL).fit(X, y)
     assert one.n_estimators_ == 1 and "weight_ih_l0" in one.get_state_dict()
-    assert one.transform(X).shape == (30, 10)  # bidirectional='auto': 5 units each way
+    assert one.transform(X).shape == (30, 20)  # 5 units each way ('auto'), the final state and the mean
     auto_large = RNNClassifier(**SMALL).fit(np.tile(X, (40, 1)), np.tile(y, 40))  # 1200 sequences: 'auto' is 1
     assert auto_large.n_estimators_ == 1
 
@@ -90,8 +90,8 @@ def test_transform_and_feature_names_concatenate_the_members():
     X, y = data()
     clf = RNNClassifier(n_estimators=3, **SMALL).fit(X, y)
     Z = clf.transform(X)
-    assert Z.shape == (30, 30) and len(clf.get_feature_names_out()) == 30  # 3 members x 5 units x 2 directions
-    assert_allclose(Z[:, 10:20], member(clf, 1, 3).transform(X), rtol=1e-6, atol=1e-9)
+    assert Z.shape == (30, 60) and len(clf.get_feature_names_out()) == 60  # 3 members x 5 units x 2 directions x 2
+    assert_allclose(Z[:, 20:40], member(clf, 1, 3).transform(X), rtol=1e-6, atol=1e-9)
 
 
 def test_state_dict_round_trip_and_wrong_keys():

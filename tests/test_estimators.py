@@ -476,7 +476,7 @@ def test_state_dict_keys_shapes_and_round_trip():
     clf = RNNClassifier(cell="lstm", hidden_size=4, num_layers=2, bidirectional=True, max_iter=2, random_state=0,
                         n_estimators=1)
     sd = clf.fit(X, y).get_state_dict()
-    expected = {"head.weight": (2, 8), "head.bias": (2,)}
+    expected = {"head.weight": (2, 16), "head.bias": (2,)}  # pooling='last_mean': final states and mean, 2 x 8
     for layer, d_in in ((0, 3), (1, 8)):
         for sfx in ("", "_reverse"):
             expected |= {

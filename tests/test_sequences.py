@@ -21,7 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # one network: the tests read its state dict and pooling
 SMALL = {"hidden_size": 6, "max_iter": 4, "random_state": 0, "n_estimators": 1}
-POOLINGS = ["last", "mean", "max", "attention"]
+POOLINGS = ["last", "mean", "max", "attention", "last_mean"]
 
 
 def ragged(n=12, D=2, seed=0, low=3, high=9):
@@ -266,7 +266,7 @@ def test_transform_is_what_the_head_reads(bidirectional):
     names = clf.get_feature_names_out()
     assert list(names[:2]) == ["rnnclassifier0", "rnnclassifier1"] and len(names) == E.shape[1]
     reg = RNNRegressor(**SMALL).fit(X, y.astype(float))
-    assert reg.transform(X).shape == (len(X), 12)  # bidirectional='auto': both directions, many-to-one
+    assert reg.transform(X).shape == (len(X), 24)  # both directions ('auto'), final state and mean ('last_mean')
     assert reg.get_feature_names_out()[0] == "rnnregressor0"
 
 

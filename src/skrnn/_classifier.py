@@ -75,7 +75,7 @@ class RNNClassifier(ClassifierMixin, SequenceEmbeddingMixin, BaseRNN):
 
     def __init__(self, *, cell="gru", activation="tanh", hidden_size=64, num_layers=1, bidirectional="auto",
                  initializer="xavier_uniform", recurrent_initializer="orthogonal", dropout=0.0, return_sequences=False,
-                 pooling="last", patch_size="auto", scale_input="auto", n_estimators="auto",
+                 pooling="last_mean", patch_size="auto", scale_input="auto", n_estimators="auto",
                  solver="adam", learning_rate_init=0.005,
                  learning_rate_schedule="constant", batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=25,
                  early_stopping=False, validation_fraction=0.1, shuffle=True, alpha=1e-4, l1=0.0, clip_value=None,
