@@ -14,8 +14,7 @@ from sklearn.preprocessing import StandardScaler
 import skrnn
 from skrnn import RNNClassifier, RNNRegressor, SequenceScaler
 from skrnn._preprocessing import auto_patch_size, patch, resolve_scaling, sequence_features
-from skrnn._validation import check_sequences
-from skrnn._validation import Sequences
+from skrnn._validation import Sequences, check_sequences
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -161,7 +160,7 @@ def test_per_sequence_scaling_learns_a_shape_whose_amplitude_spans_six_decades()
 
 def test_per_sequence_scaling_reads_ragged_lists_as_padded_arrays_and_survives_saving(tmp_path):
     X, y = ragged(seed=6)
-    X = [x * 10.0 ** k for k, x in zip(np.linspace(-3, 3, len(X)), X)]
+    X = [x * 10.0 ** k for k, x in zip(np.linspace(-3, 3, len(X)), X, strict=True)]
     a = RNNClassifier(scale_input="sequence", pooling="mean", **SMALL).fit(X, y)
     b = RNNClassifier(scale_input="sequence", pooling="mean", **SMALL).fit(padded(X), y)
     assert_allclose(a.predict_proba(X), b.predict_proba(padded(X)), rtol=1e-9, atol=1e-12)

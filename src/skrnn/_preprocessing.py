@@ -78,17 +78,18 @@ def per_sequence_moments(seqs):
     return mean, np.sqrt(var)
 
 
-def resolve_scaling(setting, seqs, sample_weight):
+def resolve_scaling(setting, seqs, sample_weight, moments=None):
     """The fitted ``scale_input_``: ``'none'``, ``'global'`` or ``'sequence'``. ``'auto'`` measures
     whether a typical sequence varies much less than the data set as a whole
-    (:data:`AUTO_SEQUENCE_SPREAD`)."""
+    (:data:`AUTO_SEQUENCE_SPREAD`); ``moments`` are :func:`sequence_moments` of ``seqs`` when the caller
+    has them."""
     if setting is False:
         return "none"
     if setting is True or setting == "global":
         return "global"
     if setting == "sequence":
         return "sequence"
-    _, scale = sequence_moments(seqs, sample_weight)
+    _, scale = moments if moments is not None else sequence_moments(seqs, sample_weight)
     typical = np.median(per_sequence_moments(seqs)[1], axis=0)
     # a feature constant in most sequences (typical spread 0, e.g. a sparse one) gains nothing from it
     return "sequence" if ((typical > 0) & (typical < AUTO_SEQUENCE_SPREAD * scale)).any() else "global"
@@ -129,17 +130,18 @@ def fit_input(estimator, seqs, sample_weight, sequence_output):
     ``_x_scale``: per-feature moments of what the network reads, None when off; with ``'sequence'``
     also ``_x_floor``, the smallest standard deviation a sequence is divided by) and the resolved
     ``patch_size_``. Later fits (``warm_start``, ``partial_fit``) keep them."""
-    mode = resolve_scaling(getattr(estimator, "scale_input", False), seqs, sample_weight)
+    setting = getattr(estimator, "scale_input", False)
+    moments = None if setting is False else sequence_moments(seqs, sample_weight)  # once, for both uses
+    mode = resolve_scaling(setting, seqs, sample_weight, moments)
     if hasattr(estimator, "scale_input"):
         estimator.scale_input_ = mode
     estimator._x_floor = None
     if mode == "sequence":
-        _, scale = sequence_moments(seqs, sample_weight)
-        estimator._x_floor = 1e-8 * scale
+        estimator._x_floor = 1e-8 * moments[1]
         estimator._x_mean, estimator._x_scale = sequence_moments(sequence_features(seqs, estimator._x_floor),
                                                                  sample_weight)
     elif mode == "global":
-        estimator._x_mean, estimator._x_scale = sequence_moments(seqs, sample_weight)
+        estimator._x_mean, estimator._x_scale = moments
     else:
         estimator._x_mean = estimator._x_scale = None
     if not hasattr(estimator, "patch_size"):  # e.g. the forecaster's windows: read step by step
