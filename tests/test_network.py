@@ -188,3 +188,19 @@ def test_at_b_kernel_matches_numpy(N, rows):
     out, tmp = np.full((5, 7), np.nan), np.empty((5, 7))
     linalg.at_b(a, d, out, tmp, rows)
     assert_allclose(out, a.T @ d, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("lengths", [[5, 5, 5], [5, 1, 3, 4], [2]])
+def test_time_reversal_reverses_each_sequence_within_its_length(lengths):
+    from skrnn._nn.network import _gather_time, reverse_rows
+
+    lengths = np.array(lengths)
+    T, B = 5, len(lengths)
+    a = np.random.default_rng(0).normal(size=(T, B, 3))
+    rows = reverse_rows(lengths, T)
+    got = _gather_time(a, rows)
+    for b, n in enumerate(lengths):
+        assert_array_equal(got[:n, b], a[:n, b][::-1])  # the valid steps, last first
+        assert_array_equal(got[n:, b], a[n:, b])  # the padding stays where it was
+    assert_array_equal(_gather_time(got, rows), a)  # an involution
+    assert not np.shares_memory(got, a)
