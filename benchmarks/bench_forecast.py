@@ -143,9 +143,9 @@ def skrnn_v01(train, m, h, seed):
         return mean, np.full(h, np.nan), np.full(h, np.nan)
 
 
-def method_fn(name):
+def method_fn(name, params=None):
     if name == "skrnn":
-        return skrnn_recipe
+        return lambda train, m, h, seed: skrnn_recipe(train, m, h, seed, **(params or {}))
     if name in ("skrnn_v01", "skrnn_current"):  # skrnn_current: its name before the new defaults
         return skrnn_v01
     if name == "proto":
@@ -245,6 +245,7 @@ def main():
                    help="drop each hold-out and evaluate on the last hold-out-sized block of the training part")
     p.add_argument("--cache", default=None, help="JSON file caching baseline forecasts (research runs only)")
     p.add_argument("--json", default=None, help="write per-series results here")
+    p.add_argument("--params", default="{}", help="JSON dict of RNNForecaster parameters for the skrnn method")
     p.add_argument("--timing", action="store_true",
                    help="only time fit + forecast (90%% interval) of the whole airline series, h=24, 3 seeds")
     args = p.parse_args()
@@ -298,7 +299,7 @@ def main():
     for k in args.methods:
         if k in BASELINES:
             continue
-        fn = method_fn(k)
+        fn = method_fn(k, json.loads(args.params))
         t0 = time.perf_counter()
         for s in data:
             res[s["name"]][k] = []

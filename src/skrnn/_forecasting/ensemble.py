@@ -59,7 +59,8 @@ def _seasonal(U, m):
 
 def sizes(est, U, m):
     """Window lengths, output length and last block of model-space series ``U`` for the estimator's
-    parameters (the shortest series decides)."""
+    parameters (the shortest series decides), and whether the series without the block are seasonal (the
+    test that sized the windows)."""
     n, H = min(len(u) for u in U), est.horizon
     fixed = est.window != "auto"
     Ls, Hc = window_lengths(m, _seasonal(U, m), H, n)
@@ -78,11 +79,11 @@ def sizes(est, U, m):
             f"The shortest series has {n} observations: too few to hold out its last {block} and train on windows "
             f"of {max(Ls)} inputs and {Hc} targets. Use a shorter window, a smaller calibration_size or a longer "
             "series.")
-    UA = [u[:-block] for u in U]
-    Ls, Hc = window_lengths(m, _seasonal(UA, m), H, n - block)
+    seasonal = _seasonal([u[:-block] for u in U], m)
+    Ls, Hc = window_lengths(m, seasonal, H, n - block)
     if fixed:
         Ls, Hc = [est.window], output_length(H, n - block, est.window)
-    return Ls, Hc, block
+    return Ls, Hc, block, seasonal
 
 
 def _fold(net, flat, x_mu, x_sd, y_mu, y_sd):
@@ -210,9 +211,8 @@ def fit(est, S, m, callback_data=(None, None, None)):
                          "(past and future-known) or 'direct' (past).")
     log = choose_log(S.values, m) if est.log == "auto" else bool(est.log)
     U = [to_model(v, log) for v in S.values]
-    Ls, Hc, block = sizes(est, U, m)
-    # the same seasonality test as the window lengths' (on the series without the last block)
-    plan = member_plan(est.n_estimators, Ls, est.normalize, m if _seasonal([u[:-block] for u in U], m) else 1)
+    Ls, Hc, block, seasonal = sizes(est, U, m)
+    plan = member_plan(est.n_estimators, Ls, est.normalize, m if seasonal else 1)
     rng = check_random_state(est.random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(plan))
     scale_a = np.array([series_scale(u[:-block]) for u in U])
