@@ -232,17 +232,18 @@ def airline():
 
 def test_defaults_are_the_recipe():
     f = RNNForecaster()
-    assert (f.strategy, f.n_estimators, f.normalize, f.log, f.window) == ("mimo", 10, "mix", "auto", "auto")
+    assert (f.strategy, f.n_estimators, f.normalize, f.log, f.window) == ("mimo", 20, "mix", "auto", "auto")
 
 
 def test_members_mix_seeds_windows_and_normalisations(airline):
     f = RNNForecaster(horizon=12, **FAST).fit(airline)
-    assert len(f._members) == 10 and {L for L, _ in f._members} == {15, 24, 36}
+    assert len(f._members) == 20 and {L for L, _ in f._members} == {15, 24, 36}
     # airline is seasonal: the members cycle through the three normalisations in blocks of the 3 lengths
-    assert [n for _, n in f._members] == ["mean"] * 3 + ["last"] * 3 + ["season"] * 3 + ["mean"]
-    assert f._flat.size == 10 * Network(f._arch, "identity").layout.size
+    assert [n for _, n in f._members] == (["mean"] * 3 + ["last"] * 3 + ["season"] * 3) * 2 + ["mean"] * 2
+    assert [L for L, _ in f._members] == [15, 24, 36] * 6 + [15, 24]
+    assert f._flat.size == 20 * Network(f._arch, "identity").layout.size
     one = RNNForecaster(horizon=12, n_estimators=1, **FAST).fit(airline)
-    assert len(one._members) == 1 and one._flat.size * 10 == f._flat.size
+    assert len(one._members) == 1 and one._flat.size * 20 == f._flat.size
     assert one.forecast(12).shape == (12,)
 
 

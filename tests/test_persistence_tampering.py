@@ -289,7 +289,7 @@ TAMPERED = {
         r"_members: 'season' members need 1 < seasonal_period_ <= their window, but seasonal_period_ is 1"),
     "an ensemble with one member fewer than its weights": (
         "fcs", lambda meta, arrays: meta["attributes"]["_members"]["json"].pop(),
-        r"attribute _flat has \d+ weights, but the architecture \(.*\) has \d+ \(9 networks\)"),
+        r"attribute _flat has \d+ weights, but the architecture \(.*\) has \d+ \(19 networks\)"),
     "an ensemble whose window_ is not its longest member's": (
         "fcs", attr("window_", {"json": 7}), r"attribute window_ is 7, but the members' longest window is 6"),
     "a window-face forecaster missing its network": ("fcs", attr("_series", {"json": None}),

@@ -295,7 +295,7 @@ as in Good-Turing smoothing)."""),
 FORECAST_N_ESTIMATORS = Param("int", [_positive_int], """\
 Number of networks of the ``strategy='mimo'`` ensemble, over seeds, window
 lengths and normalisations, combined by the median. 1 is a single network
-(about ten times faster, less robust). Ignored by the other strategies and
+(about twenty times faster, less robust). Ignored by the other strategies and
 the window face.""")
 
 

@@ -154,7 +154,7 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
                        "batch_size": ("Windows per minibatch. ``'auto'``: 32 for the default ``strategy='mimo'``, "
                                      "``min(64, n_windows)`` for the other strategies.")}
 
-    def __init__(self, *, window="auto", horizon=1, strategy="mimo", n_estimators=10, normalize="mix", log="auto",
+    def __init__(self, *, window="auto", horizon=1, strategy="mimo", n_estimators=20, normalize="mix", log="auto",
                  differencing="first",
                  seasonal_period="auto", target=None, id_col="unique_id", time_col="ds", calibration_size="auto",
                  cell="gru", activation="tanh", hidden_size=32, num_layers=1, bidirectional=False,
