@@ -10,8 +10,11 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import sys, warnings
+    import signal, sys, warnings
     import numpy as np
+    # A terminal's Python turns Ctrl-C into KeyboardInterrupt. A child of a pytest-xdist worker inherits
+    # SIGINT ignored (SIG_IGN survives exec, and Python then installs no handler): restore the user's setting.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from skrnn import RNNClassifier
 
     rng = np.random.RandomState(0)
