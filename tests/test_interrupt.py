@@ -12,8 +12,8 @@ CHILD = textwrap.dedent(
     """
     import signal, sys, warnings
     import numpy as np
-    # A terminal's Python turns Ctrl-C into KeyboardInterrupt. A child of a pytest-xdist worker inherits
-    # SIGINT ignored (SIG_IGN survives exec, and Python then installs no handler): restore the user's setting.
+    # A terminal's Python turns Ctrl-C into KeyboardInterrupt. A parent that ignores SIGINT would pass SIG_IGN
+    # through exec, and Python then installs no handler: restore the terminal user's setting.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     from skrnn import RNNClassifier
 
