@@ -91,6 +91,20 @@ def load_all():
     return [(n, f, m, _trim(v)) for n, f, m, v in rows]
 
 
+def load_m1_yearly():
+    """The 181 yearly series of the M1 competition (Makridakis et al., 1982), as aeon ships them (a ``.tsf``
+    file inside the package; nothing is downloaded): ``[(name, 'yearly', 1, values)]``. None of them was
+    used to choose skrnn's defaults; M1's own horizon is 6 years (:func:`horizon` gives 6 for these
+    lengths, 15 to 58)."""
+    import aeon.datasets
+    from aeon.datasets import load_from_tsf_file
+
+    path = os.path.join(os.path.dirname(aeon.datasets.__file__), "data", "m1_yearly_dataset", "m1_yearly_dataset.tsf")
+    df, _ = load_from_tsf_file(path)
+    pairs = zip(df["series_name"], df["series_value"], strict=True)
+    return [(f"m1y_{name}", "yearly", 1, _trim(v)) for name, v in pairs]
+
+
 def horizon(n, m):
     """M-competition hold-out: two seasons for a seasonal series (one when that would leave fewer than four
     seasons to train on), else 10% of the series, at least 6 steps (M4's yearly horizon)."""
