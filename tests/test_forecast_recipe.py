@@ -141,6 +141,30 @@ def test_a_season_network_that_outputs_zero_forecasts_seasonal_naive():
         mimo.training_windows(np.arange(10.0), 2, 2, 1.0, "season", m=3)
 
 
+def test_drift_windows_read_targets_against_the_random_walk_with_drift():
+    u = np.arange(12.0) ** 1.5
+    X, Y, org = mimo.training_windows(u, 4, 3, 2.0, "drift")
+    for j, t in enumerate(org):
+        w = u[t - 3:t + 1]
+        np.testing.assert_allclose(X[j], (w - w[-1]) / 2.0)  # inputs: minus the last value
+        slope = (w[-1] - w[0]) / 3
+        np.testing.assert_allclose(Y[j], (u[t + 1:t + 4] - (w[-1] + slope * np.arange(1, 4))) / 2.0)
+
+
+def test_a_drift_network_that_outputs_zero_continues_the_trend_through_the_season():
+    def zero(X):
+        return np.zeros((len(X), 2))
+
+    line = 3.0 + 0.5 * np.arange(8.0)
+    np.testing.assert_allclose(mimo.forecast_blocks(zero, line[None], 5, 2, 5, 1.0, "drift"),
+                               [3.0 + 0.5 * np.arange(8, 13)])
+    # a seasonal window of two whole seasons: the slope compares the seasons' means, so the pattern cancels
+    seasonal = line + np.tile([2.0, -1.0, -1.0, 0.0], 2)
+    np.testing.assert_allclose(mimo.window_slope(seasonal[None], m=4), [0.5])
+    assert mimo.window_slope(seasonal[None], m=1) != pytest.approx(0.5)
+    np.testing.assert_allclose(mimo.window_slope(np.ones((2, 1))), [0.0, 0.0])  # a one-step window: no drift
+
+
 def test_step_errors_pair_each_forecast_with_its_target():
     truth = np.arange(10.0)
     F = np.array([[5.5, 6.0, 7.0], [8.0, 9.5, 0.0]])
@@ -247,10 +271,11 @@ def test_members_mix_seeds_windows_and_normalisations(airline):
     assert one.forecast(12).shape == (12,)
 
 
-def test_mix_leaves_season_out_of_a_non_seasonal_series_and_explicit_season_says_why():
+def test_mix_takes_drift_for_season_on_a_non_seasonal_series_and_explicit_season_says_why():
     y = pd.Series(np.cumsum(np.random.default_rng(0).standard_normal(80)) + 50)
     f = RNNForecaster(horizon=4, seasonal_period=1, **FAST).fit(y)
-    assert {n for _, n in f._members} == {"mean", "last"}
+    assert {n for _, n in f._members} == {"mean", "last", "drift"}
+    assert np.all(np.isfinite(f.forecast(8, interval=0.8).to_numpy()))
     with pytest.raises(ValueError, match="normalize='season' reads each window's last season"):
         RNNForecaster(horizon=4, seasonal_period=1, normalize="season", **FAST).fit(y)
 

@@ -224,16 +224,19 @@ encoder-decoder: the encoder's final state starts a decoder that runs
 ``bidirectional=False``. The three single-network strategies difference and
 standardise each window (``differencing``); ``strategy='recursive',
 log=False, window=18, max_iter=400`` is skrnn 0.1's forecaster."""),
-    "normalize": Param("{'mix', 'mean', 'last', 'season', 'none'}",
-                       [StrOptions({"mix", "mean", "last", "season", "none"})], """\
+    "normalize": Param("{'mix', 'mean', 'last', 'season', 'drift', 'none'}",
+                       [StrOptions({"mix", "mean", "last", "season", "drift", "none"})], """\
 ``strategy='mimo'``: what each window is read relative to, its mean
 (``'mean'``), its last value (``'last'``) or nothing (``'none'``).
 ``'season'`` reads the inputs relative to the last value and the targets
 relative to the window's last season repeated (the seasonal-naive
 forecast), so the network learns the departure from seasonal naive; it
-needs a seasonal series and windows of at least one season. ``'mix'``
-cycles through ``'mean'``, ``'last'`` and, on a seasonal series,
-``'season'`` between members."""),
+needs a seasonal series and windows of at least one season. ``'drift'``
+reads the targets relative to the window's random-walk-with-drift path
+(the last value plus the window's average change per step), so the
+network learns the departure from naive with drift. ``'mix'`` cycles
+through ``'mean'``, ``'last'`` and, on a seasonal series, ``'season'``,
+otherwise ``'drift'``, between members."""),
     "log": Param("'auto' or bool", [StrOptions({"auto"}), "boolean"], """\
 Model the logarithm of a positive series (multiplicative seasonality);
 intervals then become multiplicative. ``'auto'`` takes the logarithm when

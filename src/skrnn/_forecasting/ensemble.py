@@ -39,14 +39,14 @@ DTYPE = np.float32
 def member_plan(n_estimators, lengths, normalize, m=1):
     """``(window length, normalisation)`` of each member: the lengths cycle, and with ``'mix'`` blocks of
     ``len(lengths)`` members cycle through ``'mean'``, ``'last'`` and, when ``m > 1`` (a seasonal series)
-    and every window covers a season, ``'season'``."""
+    and every window covers a season, ``'season'``, otherwise ``'drift'``."""
     covers = m > 1 and min(lengths) >= m
     if normalize == "season" and not covers:
         raise ValueError(f"normalize='season' reads each window's last season, but the series is not seasonal "
                          f"(seasonal period {m}, or no seasonality detected) or the shortest window "
                          f"({min(lengths)}) is shorter than a season. Use normalize='mix' or 'last'.")
     if normalize == "mix":
-        norms = ["mean", "last", "season"] if covers else ["mean", "last"]
+        norms = ["mean", "last", "season" if covers else "drift"]
     else:
         norms = [normalize]
     return [[int(lengths[i % len(lengths)]), norms[(i // len(lengths)) % len(norms)]] for i in range(n_estimators)]

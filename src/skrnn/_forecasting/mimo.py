@@ -7,7 +7,8 @@ A forecast adds the level back, so the network learns shapes, not levels (ES-RNN
 their windows this way). ``'season'`` (needs ``L >= m``) reads the window minus its last value, like
 ``'last'``, but its targets are read minus the window's seasonal-naive forecast (its last season,
 repeated): the network learns the departure from seasonal naive, and a network that outputs zeros
-forecasts seasonal naive.
+forecasts seasonal naive. ``'drift'`` does the same with the window's random-walk-with-drift path (its
+last value plus its average change per step): a network that outputs zeros forecasts naive with drift.
 """
 
 import numpy as np
@@ -22,15 +23,30 @@ def window_level(W, normalize):
     return np.zeros(len(W))
 
 
+def window_slope(W, m=1):
+    """Drift per step ``(n,)`` of windows ``W`` ``(n, L)``: the change from the first to the last observation
+    over the steps between them, the random walk with drift's estimate (with ``m > 1`` and ``L >= 2 m``,
+    between the means of the first and last seasons, so that the seasonal pattern cancels); zero for a
+    one-step window."""
+    L = W.shape[1]
+    if L < 2:
+        return np.zeros(len(W))
+    p = m if 1 < m and 2 * m <= L else 1
+    return (W[:, L - p:].mean(axis=1) - W[:, :p].mean(axis=1)) / (L - p)
+
+
 def target_level(W, Hc, normalize, m=1):
     """What the ``Hc`` targets of windows ``W`` ``(n, L)`` are read minus, ``(n, Hc)``: the window's level
-    (:func:`window_level`), or with ``'season'`` its seasonal-naive path ``W[:, L - m + k % m]``."""
+    (:func:`window_level`), with ``'season'`` its seasonal-naive path ``W[:, L - m + k % m]``, with
+    ``'drift'`` its random-walk-with-drift path ``W[:, -1] + (k + 1) * slope`` (:func:`window_slope`)."""
     if normalize == "season":
         L = W.shape[1]
         if not 1 < m <= L:
             raise ValueError(f"normalize='season' needs a seasonal period m > 1 no longer than the window; "
                              f"got m={m}, window={L}.")
         return W[:, L - m + np.arange(Hc) % m]
+    if normalize == "drift":
+        return W[:, -1:] + window_slope(W, m)[:, None] * np.arange(1, Hc + 1)[None, :]
     return np.repeat(window_level(W, normalize)[:, None], Hc, axis=1)
 
 
@@ -46,7 +62,7 @@ def training_windows(u, L, Hc, scale, normalize, m=1):
 def input_windows(W, scale, normalize, Hc=1, m=1):
     """Network inputs ``(n, L)`` of model-space windows ``W`` ``(n, L)`` (``scale`` scalar or ``(n,)``)
     and the levels ``(n, Hc)`` of their targets (:func:`target_level`)."""
-    lev = window_level(W, "last" if normalize == "season" else normalize)
+    lev = window_level(W, "last" if normalize in ("season", "drift") else normalize)
     return (W - lev[:, None]) / np.reshape(scale, (-1, 1)), target_level(W, Hc, normalize, m)
 
 

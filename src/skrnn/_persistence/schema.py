@@ -97,7 +97,7 @@ def _calibration(v):
 
 
 def _members(v):
-    norms = ("mean", "last", "none", "season")
+    norms = ("mean", "last", "none", "season", "drift")
     if not (isinstance(v, list) and v and all(isinstance(m, list) and len(m) == 2 and is_int(m[0])
                                                and 1 <= m[0] <= 1_000_000 and m[1] in norms for m in v)):
         return f"is {short(v)}; expected a non-empty list of [window length, normalisation in {norms}]"
