@@ -99,6 +99,11 @@ def _series_face_default_ensemble():
     return f, _monthly(), "intervals"  # members, their windows and the calibration residuals are saved
 
 
+def _series_face_drift_members():
+    f = RNNForecaster(window=8, horizon=3, n_estimators=3, seasonal_period=1, **SMALL)
+    return f, _monthly(), "intervals"  # no season: the members read their windows by mean, last and drift
+
+
 def _series_face_recursive_intervals():
     f = RNNForecaster(window=8, horizon=3, strategy="recursive", log=True, **SMALL)
     return f, _monthly(), "intervals"  # the calibration refit on demand is saved too
@@ -148,6 +153,7 @@ MODELS = {
     "text generator, non-ASCII": _text,
     "forecaster series face + intervals": _series_face_intervals,
     "forecaster default ensemble + intervals": _series_face_default_ensemble,
+    "forecaster mean/last/drift members + intervals": _series_face_drift_members,
     "forecaster recursive + intervals": _series_face_recursive_intervals,
     "forecaster PeriodIndex + seq2seq + seasonal differencing": _series_face_period_seq2seq,
     "forecaster past + future covariates": _series_face_covariates,
