@@ -248,7 +248,8 @@ def main():
     p.add_argument("--params", default="{}", help="JSON dict of RNNForecaster parameters for the skrnn method")
     p.add_argument("--collection", choices=["classic", "m1_yearly"], default="classic",
                    help="classic: the 31 series of forecast_data.load_all (defaults were chosen on their --dev "
-                        "blocks); m1_yearly: the M1 competition's 181 yearly series (never used for tuning)")
+                        "blocks); m1_yearly: the M1 competition's 181 yearly series (their --dev blocks chose "
+                        "the drift members; their hold-outs were never used for a choice)")
     p.add_argument("--timing", action="store_true",
                    help="only time fit + forecast (90%% interval) of the whole airline series, h=24, 3 seeds")
     args = p.parse_args()

@@ -93,9 +93,9 @@ def load_all():
 
 def load_m1_yearly():
     """The 181 yearly series of the M1 competition (Makridakis et al., 1982), as aeon ships them (a ``.tsf``
-    file inside the package; nothing is downloaded): ``[(name, 'yearly', 1, values)]``. None of them was
-    used to choose skrnn's defaults; M1's own horizon is 6 years (:func:`horizon` gives 6 for these
-    lengths, 15 to 58)."""
+    file inside the package; nothing is downloaded): ``[(name, 'yearly', 1, values)]``. Their ``--dev``
+    blocks took part in one choice (the drift members), their hold-outs in none; M1's own horizon is 6
+    years (:func:`horizon` gives 6 for these lengths, 15 to 58)."""
     import aeon.datasets
     from aeon.datasets import load_from_tsf_file
 
