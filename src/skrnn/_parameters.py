@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 from ._compat import Interval, StrOptions
+from ._forecasting.mimo import NORMALIZATIONS
 from ._nn.params import INITIALIZERS
 
 _positive = Interval(Real, 0, None, closed="neither")
@@ -225,7 +226,7 @@ encoder-decoder: the encoder's final state starts a decoder that runs
 standardise each window (``differencing``); ``strategy='recursive',
 log=False, window=18, max_iter=400`` is skrnn 0.1's forecaster."""),
     "normalize": Param("{'mix', 'mean', 'last', 'season', 'drift', 'none'}",
-                       [StrOptions({"mix", "mean", "last", "season", "drift", "none"})], """\
+                       [StrOptions({"mix", *NORMALIZATIONS})], """\
 ``strategy='mimo'``: what each window is read relative to, its mean
 (``'mean'``), its last value (``'last'``) or nothing (``'none'``).
 ``'season'`` reads the inputs relative to the last value and the targets

@@ -13,6 +13,8 @@ last value plus its average change per step): a network that outputs zeros forec
 
 import numpy as np
 
+NORMALIZATIONS = ("mean", "last", "season", "drift", "none")  # a member's ``normalize`` (``'mix'`` picks among them)
+
 
 def window_level(W, normalize):
     """Level ``(n,)`` of windows ``W`` ``(n, L)``."""

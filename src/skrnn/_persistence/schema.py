@@ -16,6 +16,7 @@ this schema too, so a new attribute fails at ``save`` (and in the round-trip tes
 import numpy as np
 
 from .._compat import InvalidParameterError, validate_parameter_constraints
+from .._forecasting.mimo import NORMALIZATIONS
 from .._forecasting.series import Series
 from .._forecasting.transforms import Scaling
 from .._nn.encoder_decoder import EncoderDecoder
@@ -97,7 +98,7 @@ def _calibration(v):
 
 
 def _members(v):
-    norms = ("mean", "last", "none", "season", "drift")
+    norms = NORMALIZATIONS
     if not (isinstance(v, list) and v and all(isinstance(m, list) and len(m) == 2 and is_int(m[0])
                                                and 1 <= m[0] <= 1_000_000 and m[1] in norms for m in v)):
         return f"is {short(v)}; expected a non-empty list of [window length, normalisation in {norms}]"
