@@ -327,3 +327,48 @@ def test_a_file_saved_before_the_new_options_loads_and_predicts_as_before(tmp_pa
     back = skrnn.load(path)
     assert back._arch.pooling == "last"
     assert_array_equal(back.predict_proba(X), old.predict_proba(X))
+
+
+
+# ------------------------------------------------------------------ minibatches of ragged sequences
+def _epochs(lengths, n_epochs, shuffle=True, n_batches=8, seed=0):
+    """The row indices of every minibatch of ``n_epochs`` epochs over sequences of ``lengths``."""
+    from skrnn._training import SequenceBatches
+
+    seqs = check_sequences(RNNClassifier(), [np.zeros((L, 1)) for L in lengths], reset=True)
+    batches = SequenceBatches(seqs, np.zeros((len(lengths), 1)), np.ones(len(lengths)), False, 64, np.float64,
+                              n_batches)
+    taken, take = [], batches.take
+    batches.take = lambda idx: taken.append(np.array(idx)) or take(idx)
+    rng = np.random.RandomState(seed)
+    out = []
+    for _ in range(n_epochs):
+        taken.clear()
+        lens = [batch.lengths for batch, _ in batches.epoch(rng, shuffle)]
+        for idx, L in zip(taken, lens, strict=True):
+            assert_array_equal(L, np.asarray(lengths)[idx])
+        out.append(list(taken))
+    return out
+
+
+def test_ragged_minibatches_hold_similar_lengths_and_every_sequence_once_per_epoch():
+    # the recurrence runs to the longest sequence of its batch: grouping similar lengths saves that work
+    lengths = np.random.default_rng(0).integers(20, 400, size=200)
+    epochs = _epochs(lengths, 3)
+    rng = np.random.RandomState(1)
+    shuffled = np.mean([sum(lengths[i].max() for i in np.array_split(rng.permutation(200), 8)) for _ in range(20)])
+    for idx in epochs:
+        assert_array_equal(np.sort(np.concatenate(idx)), np.arange(200))
+        assert [len(i) for i in idx] == [25] * 8
+        assert sum(lengths[i].max() for i in idx) < 0.75 * shuffled
+    assert not all(np.array_equal(a, b) for a, b in zip(epochs[0], epochs[1], strict=True))  # batches still vary
+
+
+def test_equal_lengths_and_unshuffled_epochs_keep_their_order():
+    rng = np.random.RandomState(0)
+    expected = [np.array_split(rng.permutation(40), 8) for _ in range(2)]
+    for got, want in zip(_epochs([30] * 40, 2), expected, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    ragged_lengths = np.arange(40) % 7 + 3
+    for got in _epochs(ragged_lengths, 2, shuffle=False):
+        assert_array_equal(np.concatenate(got), np.arange(40))

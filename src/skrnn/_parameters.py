@@ -163,7 +163,10 @@ weights of the best epoch."""),
     "validation_fraction": Param("float", [Interval(Real, 0, 1, closed="neither")], """\
 Fraction of the training data held out with ``early_stopping``."""),
     "shuffle": Param("bool", ["boolean"], """\
-Shuffle the sequences at each epoch."""),
+Shuffle the sequences at each epoch. Sequences of unequal lengths are then
+grouped into minibatches of similar lengths (sorted by length times a random
+factor in [0.75, 1.25], the batches in random order): a batch runs to its
+longest sequence, so this saves the steps spent on padding."""),
     "alpha": Param("float", [_non_negative], """\
 L2 penalty on the weights (not the biases), divided by the batch's sum of
 sample weights as in :class:`~sklearn.neural_network.MLPClassifier`."""),

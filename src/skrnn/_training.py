@@ -109,7 +109,17 @@ class SequenceBatches:
     Y is ``(N, K)``, or ``(N, T, K)`` for per-step targets (``sequence_output``).
     ``n_batches``: instead of batches of ``batch_size`` (the last one shorter),
     split each epoch into this many batches of equal size (within one).
+
+    Sequences of unequal lengths, shuffled, are bucketed: each epoch sorts them
+    by their length times a random factor in ``[1 - jitter, 1 + jitter]``,
+    cuts that order into batches and shuffles the batches, so that a batch
+    holds sequences of similar lengths (the recurrence runs to the longest of
+    its batch) while batches still differ from epoch to epoch (the sortish
+    sampler of fastai, Keras' ``bucket_by_sequence_length``). Sequences of one
+    length are shuffled as they were.
     """
+
+    jitter = 0.25
 
     def __init__(self, seqs, Y, sw, sequence_output, batch_size, dtype, n_batches=None):
         self.seqs = seqs
@@ -133,11 +143,16 @@ class SequenceBatches:
     def epoch(self, rng, shuffle):
         order = rng.permutation(self.n) if shuffle else np.arange(self.n)
         if self.n_batches is not None:
-            for idx in np.array_split(order, self.n_batches):
-                yield self.take(idx), len(idx)
-            return
-        for a in range(0, self.n, self.batch_size):
-            idx = order[a:a + self.batch_size]
+            batches = np.array_split(order, self.n_batches)
+        else:
+            batches = [order[a:a + self.batch_size] for a in range(0, self.n, self.batch_size)]
+        if shuffle and len(batches) > 1 and self.lengths.min() < self.lengths.max():
+            key = self.lengths[order] * rng.uniform(1 - self.jitter, 1 + self.jitter, self.n)
+            order = order[np.argsort(key, kind="stable")]
+            cuts = np.cumsum([len(b) for b in batches])[:-1]
+            sorted_batches = np.split(order, cuts)
+            batches = [sorted_batches[i] for i in rng.permutation(len(sorted_batches))]
+        for idx in batches:
             yield self.take(idx), len(idx)
 
     def chunks(self, size=1024):
