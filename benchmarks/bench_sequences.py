@@ -9,7 +9,7 @@ Sets (archives' default train/test splits):
   ``bump`` (which third of a length-300 noisy series holds a bump);
 * aeon's shipped UCR/UEA sets (aeon/datasets/data): ArrowHead, GunPoint, ItalyPowerDemand, OSULeaf,
   ACSF1, BasicMotions, JapaneseVowels, PickupGestureWiimoteZ (variable length), UnitTest and the
-  Covid3Month regression set; sktime's shipped PLAID (variable length) and Tecator (regression);
+  Covid3Month and CardanoSentiment regression sets; sktime's shipped PLAID (variable length) and Tecator (regression);
   tslearn's cached Trace.
 
 Methods: skrnn's default ``RNNClassifier(random_state=seed)`` / ``RNNRegressor`` (``--params`` overrides
@@ -122,6 +122,7 @@ SETS = {
     "Trace": _trace,
     "PLAID": lambda: _ts_file("sktime", "PLAID"),
     "Covid3Month": lambda: _ts_file("aeon", "Covid3Month"),
+    "CardanoSentiment": lambda: _ts_file("aeon", "CardanoSentiment"),
 }
 QUICK = ["digits_rows", "GunPoint", "ItalyPowerDemand", "UnitTest", "JapaneseVowels", "Covid3Month"]
 
