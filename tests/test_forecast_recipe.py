@@ -78,6 +78,20 @@ def test_acf_and_the_seasonality_test():
     assert not sizing.seasonality_test(rng.randn(120), 1)
 
 
+def test_seasonal_naive_ratio_and_smooth_cycles_over_few_seasons():
+    rng = np.random.RandomState(0)
+    assert sizing.seasonal_naive_ratio(rng.randn(2000), 12) == pytest.approx(1.0, abs=0.05)
+    assert sizing.seasonal_naive_ratio(np.cumsum(rng.randn(2000)), 12) > 1.2  # a random walk: naive wins
+    day = np.maximum(0, np.sin(2 * np.pi * (np.arange(4 * 48) - 12) / 48))  # 4 days of half-hourly daylight
+    noisy = day * np.repeat([1.0, 0.4, 0.9, 0.5], 48) * (1 + 0.3 * rng.rand(4 * 48))  # sunny and cloudy days
+    assert sizing.seasonal_naive_ratio(day, 48) == pytest.approx(0, abs=1e-12)
+    assert sizing.seasonal_naive_ratio(noisy, 48) < 0.75
+    r = sizing.acf(noisy, 48)  # the M4 test alone misses it: every lag of a smooth cycle correlates
+    assert abs(r[48]) < 1.645 * np.sqrt((1 + 2 * np.sum(r[1:48] ** 2)) / len(noisy))
+    assert sizing.seasonality_test(noisy, 48)
+    assert not sizing.seasonality_test(np.cumsum(rng.randn(192)), 48)
+
+
 def test_window_lengths_output_length_and_last_block():
     assert sizing.window_lengths(12, True, 18, 144) == ([15, 24, 36], 18)
     assert sizing.window_lengths(12, False, 6, 144) == ([8, 12, 18], 6)  # 1.25, 2, 3 horizons
@@ -278,6 +292,22 @@ def test_mix_takes_drift_for_season_on_a_non_seasonal_series_and_explicit_season
     assert np.all(np.isfinite(f.forecast(8, interval=0.8).to_numpy()))
     with pytest.raises(ValueError, match="normalize='season' reads each window's last season"):
         RNNForecaster(horizon=4, seasonal_period=1, normalize="season", **FAST).fit(y)
+
+
+def test_the_longest_window_is_sized_for_the_series_without_its_last_block():
+    # 4 seasons of 48, a 2-season horizon: the windows sized on the whole series do not fit once the last
+    # block is held out; they are sized again for what is left instead of refusing the series
+    rng = np.random.RandomState(0)
+    y = np.maximum(0, np.sin(2 * np.pi * (np.arange(193) - 12) / 48)) * (1 + 0.3 * rng.rand(193))
+
+    class Defaults:
+        horizon, window, calibration_size = 96, "auto", "auto"
+
+    Ls, Hc, block, seasonal = ensemble.sizes(Defaults, [y], 48)
+    assert seasonal and min(Ls) >= 48 and 193 - block - max(Ls) - Hc + 1 >= 16
+    f = RNNForecaster(horizon=96, seasonal_period=48, n_estimators=3, **FAST).fit(y)
+    assert [n for _, n in f._members] == ["mean", "last", "season"]
+    assert np.all(np.isfinite(f.forecast(96).to_numpy()))
 
 
 def test_the_forecast_is_the_median_of_the_members(airline):

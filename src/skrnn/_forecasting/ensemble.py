@@ -70,7 +70,12 @@ def sizes(est, U, m):
         block = calibration_block(n, H, min(Ls), Hc)
     else:
         block = est.calibration_size
-    if n - block - max(Ls) - Hc + 1 < 1 or n - block < max(Ls):
+    if block < n:
+        seasonal = _seasonal([u[:-block] for u in U], m)
+        Ls, Hc = window_lengths(m, seasonal, H, n - block)
+        if fixed:
+            Ls, Hc = [est.window], output_length(H, n - block, est.window)
+    if block >= n or n - block - max(Ls) - Hc + 1 < 1:
         if fixed:
             raise ValueError(f"window={est.window} is too long for the shortest series, of {n} observations: "
                              f"strategy='mimo' holds out its last {block} and trains on windows of window + {Hc} "
@@ -79,10 +84,6 @@ def sizes(est, U, m):
             f"The shortest series has {n} observations: too few to hold out its last {block} and train on windows "
             f"of {max(Ls)} inputs and {Hc} targets. Use a shorter window, a smaller calibration_size or a longer "
             "series.")
-    seasonal = _seasonal([u[:-block] for u in U], m)
-    Ls, Hc = window_lengths(m, seasonal, H, n - block)
-    if fixed:
-        Ls, Hc = [est.window], output_length(H, n - block, est.window)
     return Ls, Hc, block, seasonal
 
 
