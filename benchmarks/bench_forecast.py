@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from forecast_data import horizon, load_all, load_m1_yearly  # noqa: E402
+from forecast_data import horizon, load_all, load_extra, load_m1_yearly  # noqa: E402
 from forecast_proto import EnsembleForecaster  # noqa: E402
 
 LEVEL = 0.9
@@ -246,10 +246,11 @@ def main():
     p.add_argument("--cache", default=None, help="JSON file caching baseline forecasts (research runs only)")
     p.add_argument("--json", default=None, help="write per-series results here")
     p.add_argument("--params", default="{}", help="JSON dict of RNNForecaster parameters for the skrnn method")
-    p.add_argument("--collection", choices=["classic", "m1_yearly"], default="classic",
+    p.add_argument("--collection", choices=["classic", "m1_yearly", "extra"], default="classic",
                    help="classic: the 31 series of forecast_data.load_all (defaults were chosen on their --dev "
                         "blocks); m1_yearly: the M1 competition's 181 yearly series (their --dev blocks chose "
-                        "the drift members; their hold-outs were never used for a choice)")
+                        "the drift members; their hold-outs were never used for a choice); extra: series "
+                        "tried later (forecast_data.load_extra: aeon's solar)")
     p.add_argument("--timing", action="store_true",
                    help="only time fit + forecast (90%% interval) of the whole airline series, h=24, 3 seeds")
     args = p.parse_args()
@@ -267,7 +268,8 @@ def main():
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     warnings.simplefilter("ignore")
     data = []
-    for name, freq, m, v in (load_all() if args.collection == "classic" else load_m1_yearly()):
+    loaders = {"classic": load_all, "m1_yearly": load_m1_yearly, "extra": load_extra}
+    for name, freq, m, v in loaders[args.collection]():
         if args.series and name not in args.series or (args.quick and not args.series and name not in QUICK):
             continue
         h = horizon(len(v), m)
