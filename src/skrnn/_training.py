@@ -125,6 +125,7 @@ class SequenceBatches:
         self.seqs = seqs
         self.Xt = seqs.time_major()
         self.lengths = seqs.lengths
+        self.ragged = len(self.lengths) > 0 and self.lengths.min() < self.lengths.max()  # bucketed when shuffled
         Y = Y.astype(dtype, copy=False)
         self.Yb = Y  # batch-major, for chunks
         self.Y = np.ascontiguousarray(Y.transpose(1, 0, 2)) if sequence_output else Y
@@ -146,7 +147,7 @@ class SequenceBatches:
             batches = np.array_split(order, self.n_batches)
         else:
             batches = [order[a:a + self.batch_size] for a in range(0, self.n, self.batch_size)]
-        if shuffle and len(batches) > 1 and self.lengths.min() < self.lengths.max():
+        if shuffle and self.ragged and len(batches) > 1:
             key = self.lengths[order] * rng.uniform(1 - self.jitter, 1 + self.jitter, self.n)
             order = order[np.argsort(key, kind="stable")]
             cuts = np.cumsum([len(b) for b in batches])[:-1]
