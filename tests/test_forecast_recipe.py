@@ -7,16 +7,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from skrnn import RNNForecaster
 from skrnn._forecasting import ensemble, mimo, sizing
-from skrnn._forecasting.conformal import pooled_half_widths, step_scale
+from skrnn._forecasting.conformal import naive_floor, pooled_half_widths, step_scale
 from skrnn._forecasting.transforms import from_model, to_model
 from skrnn._forecasting.variance import choose_log, guerrero_lambda
 from skrnn._nn.network import Network
 from skrnn._nn.params import Architecture
 from skrnn._training import History, SequenceBatches, TrainConfig, TrainState, Validation, fit_epochs
 from skrnn._validation import Sequences
+from skrnn.datasets import load_airline
 
 FAST = {"hidden_size": 4, "max_iter": 4, "random_state": 0}
 
@@ -200,24 +202,60 @@ def test_step_scale_recovers_a_power_law_and_never_decreases():
     assert (np.diff(step_scale(shrinking, 20)) > 0).all()
 
 
-def test_pooled_half_widths_are_the_conformal_quantile_of_scaled_errors():
+def test_pooled_half_widths_are_the_larger_of_the_conformal_and_the_normal_theory_quantile():
     rng = np.random.RandomState(0)
-    errors = [np.sort(np.abs(rng.randn(30 - 2 * k)) * np.sqrt(k + 1)) for k in range(6)]
+    errors = [np.sort(np.abs(rng.standard_t(2, 30 - 2 * k)) * np.sqrt(k + 1)) for k in range(6)]
     s = step_scale(errors, 10)
     pooled = np.sort(np.concatenate([e / s[k] for k, e in enumerate(errors)]))
-    q = pooled[int(np.ceil((len(pooled) + 1) * 0.9)) - 1]
-    w = pooled_half_widths(errors, 0.9, 10, inflation=1.0)
-    np.testing.assert_allclose(w, q * s)
-    assert (np.diff(w) >= 0).all() and len(w) == 10
+    conformal = pooled[int(np.ceil((len(pooled) + 1) * 0.9)) - 1]
+    rms = np.sqrt(np.mean(pooled**2))
+    for origins in (3, 30, 10_000):
+        t = scipy.stats.t.ppf(0.95, origins) * np.sqrt(1 + 1 / origins) * rms
+        w = pooled_half_widths(errors, 0.9, 10, origins)
+        np.testing.assert_allclose(w, max(conformal, t) * s)
+        assert (np.diff(w) >= 0).all() and len(w) == 10
+    assert pooled_half_widths(errors, 0.9, 10, 3)[0] > pooled_half_widths(errors, 0.9, 10, 10_000)[0]
+    # 15% of large errors: the 0.9 quantile is one, past the normal theory's 1.645 rms (0.64)
+    spiky = [np.sort(np.r_[np.zeros(85), np.ones(15)])]
+    np.testing.assert_allclose(pooled_half_widths(spiky, 0.9, 1, 10_000), [1.0])
 
 
 def test_too_few_residuals_for_the_level_warn():
     with pytest.warns(UserWarning, match="needs at least 9 calibration residuals.*gives 5"):
-        w = pooled_half_widths([np.array([1.0, 2, 3]), np.array([1.0, 4])], 0.9, 3)
-    assert np.isfinite(w).all()
+        w = pooled_half_widths([np.array([1.0, 2, 3]), np.array([1.0, 4])], 0.9, 3, 3)
+    assert np.isfinite(w).all() and w[0] > 4  # the t quantile of 3 origins reaches past the largest residual
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        pooled_half_widths([np.arange(1.0, 10)], 0.9, 3)  # 9 residuals suffice
+        pooled_half_widths([np.arange(1.0, 10)], 0.9, 3, 9)  # 9 residuals suffice
+
+
+def test_naive_floor_is_three_quarters_of_the_seasonal_naive_error_quantile_over_the_recent_history():
+    rng = np.random.RandomState(1)
+    U = [np.cumsum(rng.randn(80)) + np.tile([0.0, 3, -1, 2], 20), np.cumsum(rng.randn(50))]
+    scales = [2.0, 0.5]
+    got = naive_floor(U, 4, 10, 0.9, scales)
+    want = []
+    for k in range(1, 11):  # every origin t of the history and its seasonal naive forecast, by a plain loop
+        lag = 4 * ((k - 1) // 4 + 1)
+        e = [abs(u[t + k] - u[t + k - lag]) / sc for u, sc in zip(U, scales, strict=True)
+             for t in range(max(lag, len(u) - 2 * len(u) // 3) - k, len(u) - k)]  # targets in the last 2/3
+        want.append(0.75 * np.quantile(e, 0.9))
+    np.testing.assert_allclose(got, np.maximum.accumulate(want))
+    assert naive_floor([np.arange(5.0)], 1, 8, 0.9, [1.0])[-1] == 0.75 * 4  # steps past the history: flat
+
+
+def test_short_series_intervals_are_at_least_three_quarters_of_the_seasonal_naive_spread():
+    y = pd.Series(load_airline().to_numpy()[:36], index=pd.period_range("1949-01", periods=36, freq="M"))
+    f = RNNForecaster(horizon=6, n_estimators=2, max_iter=20, random_state=0).fit(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = f.forecast(12, interval=0.9)
+    u = np.log(y.to_numpy()) if f._scaling.log else y.to_numpy()
+    up, mean = fc["upper"].to_numpy(), fc["forecast"].to_numpy()
+    half = np.log(up / mean) if f._scaling.log else up - mean
+    floor = 0.75 * np.quantile(np.abs(u[12:] - u[:-12])[-24:], 0.9) / f._scaling.sd[0]
+    assert (half / f._scaling.sd[0] >= floor - 1e-9).all()
+    assert (np.diff(half) >= -1e-9).all()
 
 
 # ------------------------------------------------------------- the training loop

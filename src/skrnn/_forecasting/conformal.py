@@ -11,6 +11,7 @@ give the quantiles.  Steps past the calibrated range widen as ``sqrt(step)``.
 import warnings
 
 import numpy as np
+from scipy import stats
 
 from .transforms import local_scale
 
@@ -126,10 +127,14 @@ def step_scale(errors, steps, min_count=3, min_growth=0.5, max_growth=1.0):
     return np.exp(loga) * k_all**b
 
 
-def pooled_half_widths(errors, level, steps, inflation=1.25, stacklevel=4):
+def pooled_half_widths(errors, level, steps, n_origins, stacklevel=4):
     """Half-widths ``(steps,)``, non-decreasing in the step: every step's errors divided by its
-    :func:`step_scale`, pooled, their ``ceil((N + 1) level) / N`` empirical quantile, times the scale and
-    ``inflation``. Warns when the ``N`` pooled errors are too few for ``level`` (the largest is used)."""
+    :func:`step_scale` and pooled; the larger of their ``ceil((N + 1) level) / N`` empirical quantile and
+    the normal-theory prediction quantile ``t_{(1 + level) / 2, n} sqrt(1 + 1 / n)`` times their root mean
+    square (Student's t with ``n = n_origins`` degrees of freedom: the residuals of one origin are not
+    independent, so the number of forecast origins, not of residuals, measures what the block knows); times
+    the scale. Warns when the ``N`` pooled errors are too few for an empirical ``level`` quantile (the
+    normal-theory one is used)."""
     scale = step_scale(errors, steps)
     pooled = np.concatenate([np.asarray(e, np.float64) / scale[k] for k, e in enumerate(errors) if k < steps]
                             + [np.zeros(0)])
@@ -138,12 +143,40 @@ def pooled_half_widths(errors, level, steps, inflation=1.25, stacklevel=4):
         warnings.warn("No calibration residuals: the prediction intervals are infinite.", UserWarning,
                       stacklevel=stacklevel)
         return np.full(steps, np.inf)
+    df = max(1, int(n_origins))
+    q = stats.t.ppf((1 + level) / 2, df) * np.sqrt(1 + 1 / df) * np.sqrt(np.mean(pooled**2))
     r = int(np.ceil((N + 1) * level - 1e-9))
     if r > N:
         need = int(np.ceil(level / (1 - level) - 1e-9))
         warnings.warn(
-            f"A {level:g} prediction interval needs at least {need} calibration residuals, but the series is short "
-            f"and its last block gives {N}: the interval rests on the largest residual and may cover less than "
-            "asked. Use a longer series or a lower level.", UserWarning, stacklevel=stacklevel)
-        r = N
-    return inflation * np.sort(pooled)[r - 1] * scale
+            f"A {level:g} prediction interval needs at least {need} calibration residuals for an empirical "
+            f"quantile, but the series is short and its last block gives {N}: the interval rests on a "
+            "normal-theory quantile of them and on the seasonal naive floor, and may cover less than asked. Use "
+            "a longer series or a lower level.", UserWarning, stacklevel=stacklevel)
+    else:
+        q = max(q, np.sort(pooled)[r - 1])
+    return q * scale
+
+
+def naive_floor(U, m, steps, level, scales, share=0.75, recent=2 / 3):
+    """``share`` of the seasonal naive forecast's ``level`` quantile of absolute ``k``-step errors over the
+    recent history of the series ``U`` (the targets in the last ``recent`` share of each series; each error
+    relative to its series' ``scales`` entry, pooled over series; ``m = 1``: the naive forecast), made
+    non-decreasing in ``k``: ``(steps,)``.
+
+    The forecast of ``u[j]`` is ``u[j - m ceil(k / m)]``. A floor under the intervals: the calibration block
+    is short (on yearly series a handful of origins, also the block that stopped training) and calm blocks
+    happen, so no interval claims less than three quarters of the spread the recent history gives the
+    seasonal naive forecast. The first third is left out because early growth (a series that triples in its
+    first years) would otherwise widen every later interval. (``share`` and the two thirds were chosen on
+    bench_forecast.py's ``--dev`` blocks, 137 series; see benchmarks/results/forecast_dev.txt.)
+    """
+    q = np.zeros(steps)
+    for k in range(1, steps + 1):
+        lag = m * ((k - 1) // m + 1)
+        e = [(np.abs(u[lag:] - u[:-lag]) / s)[-max(1, int(recent * len(u) + 1e-9)):]
+             for u, s in zip(U, scales, strict=True) if len(u) > lag]
+        e = np.concatenate(e + [np.zeros(0)])
+        if e.size:
+            q[k - 1] = np.quantile(e, level)
+    return share * np.maximum.accumulate(q)

@@ -8,7 +8,8 @@ For the model-space series (:mod:`.variance`: a logarithm when it stabilises the
    (:func:`~skrnn._training.fit_epochs`), stopped at the epoch of least error over the origins inside it
    ("stage A");
 2. the ensemble's median forecasts from those origins give the calibration residuals of the intervals
-   (:func:`~.conformal.pooled_half_widths`);
+   (:func:`~.conformal.pooled_half_widths`), which never fall below three quarters of the seasonal naive's
+   errors over the whole series (:func:`~.conformal.naive_floor`);
 3. each member then continues on every window of the whole series for a quarter of its epochs ("stage B").
 
 The members' weights are stored one after the other in one flat buffer; the members are combined by the
@@ -27,7 +28,7 @@ from .._nn.params import Architecture
 from .._training import History, SequenceBatches, TrainState, Validation, fit_epochs
 from .._validation import Sequences, check_sequences
 from . import mimo
-from .conformal import pooled_half_widths
+from .conformal import naive_floor, pooled_half_widths
 from .sizing import calibration_block, output_length, seasonality_test, series_scale, window_lengths
 from .transforms import Scaling, to_model
 from .variance import choose_log
@@ -276,7 +277,13 @@ def forecast(est, U, sid, steps):
 
 
 def half_widths(est, level, steps):
-    """Interval half-widths ``(steps,)`` relative to each series' scale."""
+    """Interval half-widths ``(steps,)`` relative to each series' scale: the calibration block's
+    (:func:`~.conformal.pooled_half_widths`, one origin per block position and series), never below
+    :func:`~.conformal.naive_floor` over the whole series."""
+    S = est._series
+    U = [to_model(v, est._scaling.log) for v in S.values]
+    floor = naive_floor(U, est.seasonal_period_, steps, level, est._scaling.sd)
     if est._calibration is None:
-        return pooled_half_widths([], level, steps, stacklevel=5)
-    return pooled_half_widths(est._calibration, level, steps, stacklevel=5)
+        return np.maximum(pooled_half_widths([], level, steps, 1, stacklevel=5), floor)
+    origins = est.calibration_size_ * len(U)
+    return np.maximum(pooled_half_widths(est._calibration, level, steps, origins, stacklevel=5), floor)
