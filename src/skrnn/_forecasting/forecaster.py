@@ -124,8 +124,11 @@ class RNNForecaster(RegressorMixin, StandardisedTargetsMixin, BaseRNN):
     ensemble stopped on the last ``calibration_size_`` observations forecasts
     from every origin inside them; the errors, relative to the series' scale
     and to a per-step scale ``a k^b`` (``b`` in [0.5, 1]) fitted to them, are
-    pooled over steps; their ``ceil((n + 1) * level) / n`` quantile, times
-    1.25, gives half-widths that never shrink with the step (in log space
+    pooled over steps; the larger of their ``ceil((n + 1) * level) / n``
+    quantile and the normal-theory quantile (Student's t, one degree of
+    freedom per origin) gives half-widths that never shrink with the step and
+    never fall below three quarters of the seasonal naive forecast's error
+    quantile over the recent two thirds of the series (in log space
     with the logarithm). Other strategies refit once without the block and
     take each step's quantile of errors relative to the window's volatility.
 
