@@ -42,12 +42,12 @@ def load_data(dev, collection="classic"):
     return data
 
 
-def merge(files, dev):
+def merge(files, dev, collection="classic"):
     res = {}
     for f in files:
         for n, d in json.load(open(f)).items():
             res.setdefault(n, {}).update(d)
-    data = [s for s in load_data(dev) if s["name"] in res]
+    data = [s for s in load_data(dev, collection) if s["name"] in res]
     methods = []
     for n in res:
         methods += [k for k in res[n] if k not in methods]
@@ -108,12 +108,9 @@ def intervals(files, dev, method):
 
 
 def inflated_conformal(errors, steps, inflation=1.25):
-    """The rule until 2026-12-07: the pooled conformal quantile times a fixed inflation (largest residual
-    when too few)."""
-    sc = library_step_scale(errors, steps)
-    pooled = np.sort(np.concatenate([np.asarray(e) / sc[k] for k, e in enumerate(errors) if k < steps]))
-    r = min(int(np.ceil((len(pooled) + 1) * LEVEL - 1e-9)), len(pooled))
-    return inflation * pooled[r - 1] * sc
+    """The rule until 2026-12-07: the pooled conformal quantile (the prototype's, on the library's step
+    scale) times a fixed inflation."""
+    return inflation * conformal_half_widths(errors, steps, LEVEL, library_step_scale(errors, steps))
 
 
 def library_rules(errors, h, u, m, s, block):
@@ -131,14 +128,10 @@ def library_rules(errors, h, u, m, s, block):
 
 def rules(files, dev, collection):
     """Coverage, widths and M4's MSIS (alpha = 1 - LEVEL) of the library's intervals under each rule."""
-    data = [s for s in load_data(dev, collection)]
-    res = {}
-    for f in files:
-        for n, d in json.load(open(f)).items():
-            res.setdefault(n, {}).update(d)
+    data, res, _ = merge(files, dev, collection)
     stats = {}
     for s in data:
-        for r in res.get(s["name"], {}).get("skrnn", []):
+        for r in res[s["name"]].get("skrnn", []):
             x = r.get("extra")
             if not x or not x.get("cal"):
                 continue

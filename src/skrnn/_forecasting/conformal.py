@@ -171,12 +171,11 @@ def naive_floor(U, m, steps, level, scales, share=0.75, recent=2 / 3):
     first years) would otherwise widen every later interval. (``share`` and the two thirds were chosen on
     bench_forecast.py's ``--dev`` blocks, 137 series; see benchmarks/results/forecast_dev.txt.)
     """
-    q = np.zeros(steps)
-    for k in range(1, steps + 1):
-        lag = m * ((k - 1) // m + 1)
+    by_lag = {}  # the steps of one season share a lag
+    for lag in sorted({m * ((k - 1) // m + 1) for k in range(1, steps + 1)}):
         e = [(np.abs(u[lag:] - u[:-lag]) / s)[-max(1, int(recent * len(u) + 1e-9)):]
              for u, s in zip(U, scales, strict=True) if len(u) > lag]
         e = np.concatenate(e + [np.zeros(0)])
-        if e.size:
-            q[k - 1] = np.quantile(e, level)
+        by_lag[lag] = np.quantile(e, level) if e.size else 0.0
+    q = np.array([by_lag[m * ((k - 1) // m + 1)] for k in range(1, steps + 1)])
     return share * np.maximum.accumulate(q)

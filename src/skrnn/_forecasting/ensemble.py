@@ -9,7 +9,7 @@ For the model-space series (:mod:`.variance`: a logarithm when it stabilises the
    ("stage A");
 2. the ensemble's median forecasts from those origins give the calibration residuals of the intervals
    (:func:`~.conformal.pooled_half_widths`), which never fall below three quarters of the seasonal naive's
-   errors over the whole series (:func:`~.conformal.naive_floor`);
+   errors over the recent history (:func:`~.conformal.naive_floor`);
 3. each member then continues on every window of the whole series for a quarter of its epochs ("stage B").
 
 The members' weights are stored one after the other in one flat buffer; the members are combined by the
@@ -279,7 +279,7 @@ def forecast(est, U, sid, steps):
 def half_widths(est, level, steps):
     """Interval half-widths ``(steps,)`` relative to each series' scale: the calibration block's
     (:func:`~.conformal.pooled_half_widths`, one origin per block position and series), never below
-    :func:`~.conformal.naive_floor` over the whole series."""
+    :func:`~.conformal.naive_floor` (the recent history of every series)."""
     S = est._series
     U = [to_model(v, est._scaling.log) for v in S.values]
     floor = naive_floor(U, est.seasonal_period_, steps, level, est._scaling.sd)
