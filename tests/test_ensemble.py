@@ -157,3 +157,96 @@ def test_auto_batches_of_one_epoch_have_sizes_within_one():
     batches = SequenceBatches(seqs, np.eye(2)[y], np.ones(50), False, 64, np.float64, n_batches=4)
     sizes = [count for _, count in batches.epoch(np.random.RandomState(0), True)]
     assert sorted(sizes) == [12, 12, 13, 13]
+
+
+# ------------------------------------------------- members reading different patch sizes
+def test_patch_time_major_is_the_time_major_twin_of_patch():
+    from skrnn._nn.ensemble import patch_time_major
+    from skrnn._preprocessing import patch
+    from skrnn._validation import Sequences
+
+    rng = np.random.default_rng(3)
+    L = np.array([7, 5, 2])
+    X = rng.normal(size=(3, 7, 2)) * (np.arange(7)[None, :, None] < L[:, None, None])  # zeros past each length
+    for p in (1, 2, 3, 7, 8):
+        want = patch(Sequences(X, L, "3d"), p)
+        got, lengths = patch_time_major(np.ascontiguousarray(X.transpose(1, 0, 2)), L, p)
+        assert_array_equal(got.transpose(1, 0, 2), want.X, err_msg=f"p={p}")
+        assert_array_equal(lengths, want.lengths)
+
+
+def test_members_reading_different_patch_sizes_have_exact_gradients():
+    from test_gradients import assert_fd_close, central_differences
+
+    from skrnn._nn.ensemble import Ensemble
+    from skrnn._nn.params import Architecture
+    from skrnn._training import Batch, dropout_masks
+
+    rng = np.random.default_rng(4)
+    L = np.array([6, 4, 3])
+    X = rng.normal(size=(6, 3, 2)) * (np.arange(6)[:, None, None] < L[None, :, None])
+    Y = np.eye(2)[[0, 1, 1]]
+    arch = Architecture(cell="gru", n_features=2, hidden_size=3, n_outputs=2, num_layers=2, bidirectional=True,
+                        pooling="last_mean")
+    ens = Ensemble(arch, "softmax", False, 3, patches=(1, 2, 4))
+    flat = ens.initialize(np.random.RandomState(0), np.float64)
+    assert [net.arch.n_features for net in ens.members] == [2, 4, 8]
+    assert flat.size == ens.size == sum(net.size for net in ens.members)
+    batch = Batch(X, L, Y, np.array([1.0, 2.0, 0.5]))
+    shapes = ens.dropout_shapes(batch)
+    assert [shapes[f"{k}/layers"][0][0] for k in range(3)] == [6, 3, 2]  # each member's own recurrent steps
+    masks = dropout_masks(shapes, 0.3, np.random.RandomState(1), np.float64)
+    grad = np.zeros_like(flat)
+    ens.loss_and_grad(flat, grad, batch, masks)
+    scratch = np.empty_like(flat)
+    # the objective is the members' mean loss and its gradient each member's own (as if it trained alone)
+    fd = 3 * central_differences(lambda: ens.loss_and_grad(flat, scratch, batch, masks)[0], flat)
+    for k, (a, b) in enumerate(ens.member_slices):
+        assert_fd_close(fd[a:b], grad[a:b], f"member {k}")
+
+
+def test_multiscale_patch_sizes_read_each_series_at_several_scales():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 200))
+    y = (X[:, :50].mean(1) > 0).astype(int)
+    params = {"hidden_size": 4, "max_iter": 3, "random_state": 0}
+    assert RNNClassifier(n_estimators=5, **params).fit(X, y).patch_size_ == 7  # 'auto': one scale, 32 steps
+    clf = RNNClassifier(n_estimators=5, patch_size="multiscale", **params).fit(X, y)
+    # members aim at 32, 16, 48, 32, 16 recurrent steps: ceil(200 / 32) = 7, ceil(200 / 16) = 13, ...
+    assert clf.patch_size_ == (7, 13, 5, 7, 13)
+    sd = clf.get_state_dict()
+    assert [sd[f"estimators.{k}.weight_ih_l0"].shape[1] for k in range(5)] == [7, 13, 5, 7, 13]
+    # the ensemble's probabilities are the mean of its members, each reading its own patches
+    probs = []
+    for k, p in enumerate(clf.patch_size_):
+        single = RNNClassifier(n_estimators=1, patch_size=p, **{**params, "max_iter": 1}).fit(X, y)
+        single._x_mean, single._x_scale = clf._x_mean, clf._x_scale
+        prefix = f"estimators.{k}."
+        single.set_state_dict({n[len(prefix):]: v for n, v in sd.items() if n.startswith(prefix)})
+        probs.append(single.predict_proba(X))
+    assert_allclose(clf.predict_proba(X), np.mean(probs, axis=0), rtol=1e-6, atol=1e-9)
+    assert clf.transform(X).shape == (30, 5 * 16)  # 4 units x 2 directions x (final state, mean), per member
+    # one network reads at 32 steps, and short sequences step by step, whatever the target
+    assert RNNClassifier(n_estimators=1, patch_size="multiscale", **params).fit(X, y).patch_size_ == 7
+    assert RNNClassifier(n_estimators=3, patch_size="multiscale", **params).fit(X[:, :16], y).patch_size_ == 1
+    X3 = np.random.default_rng(0).standard_normal((20, 40, 2))
+    per_step = RNNClassifier(patch_size="multiscale", return_sequences=True, **params).fit(X3, X3[..., 0] > 0)
+    assert per_step.patch_size_ == 1
+
+
+def test_members_reading_different_patch_sizes_survive_save_warm_start_and_state_dicts(tmp_path):
+    rng = np.random.default_rng(6)
+    X = [rng.normal(size=T) for T in rng.integers(60, 90, size=24)]  # ragged
+    y = np.arange(24) % 2
+    clf = RNNClassifier(n_estimators=3, patch_size="multiscale", hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    assert clf.patch_size_ == (3, 5, 2)  # median length 72 or so, at 32, 16 and 48 steps
+    clf.save(tmp_path / "m.skrnn")
+    back = skrnn.load(tmp_path / "m.skrnn")
+    assert back.patch_size_ == clf.patch_size_
+    assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    back.set_state_dict(clf.get_state_dict())
+    assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    back.set_params(warm_start=True).fit(X, y)
+    assert back.patch_size_ == clf.patch_size_ and back.n_iter_ == 4
+    with pytest.raises(ValueError, match="patch_size changed to 3 since the model was fitted with patch_size_="):
+        back.set_params(patch_size=3).fit(X, y)

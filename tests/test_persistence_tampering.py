@@ -39,6 +39,7 @@ def _models():
         "att": lambda: RNNClassifier(pooling="attention", patch_size=2, scale_input=True, **SMALL).fit(
             X.reshape(30, 5, 1).repeat(2, axis=2), labels),
         "seq": lambda: RNNClassifier(scale_input="sequence", **SMALL).fit(X * np.logspace(-3, 3, 30)[:, None], labels),
+        "msc": lambda: RNNClassifier(n_estimators=3, patch_size="multiscale", **SMALL).fit(np.tile(X, 8), labels),
         "reg": lambda: RNNRegressor(**SMALL).fit(df, X[:, 0]),
         "s2s": lambda: RNNSeq2SeqRegressor(**SMALL).fit(X, X[:, :2]),
         "txt": lambda: RNNTextGenerator(min_frequency=1, **SMALL).fit("hello world"),
@@ -229,6 +230,13 @@ TAMPERED = {
     "another patch size than the network's": ("att", attr("patch_size_", {"json": 3}),
                                               r"n_features_in_ is 2 with 3d input in patches of 3, so the network "
                                               r"reads 6 feature\(s\) per step; its architecture reads 4"),
+    "patch sizes for another number of networks": ("msc", attr("patch_size_", {"json": {"__tuple__": [2, 3]}}),
+                                                   r"patch_size_ has 2 patch sizes for 3 network\(s\)"),
+    "a patch size of zero among the networks'": (
+        "msc", attr("patch_size_", {"json": {"__tuple__": [2, 0, 1]}}),
+        r"patch_size_ is \(2, 0, 1\); expected an integer >= 1 or a tuple of them"),
+    "other patch sizes than the networks' weights": ("msc", attr("patch_size_", {"json": {"__tuple__": [2, 3, 3]}}),
+                                                     r"_flat has \d+ weights, but the architecture"),
     "a zero input scale": ("att", array("_x_scale", np.zeros_like), r"_x_scale has an entry <= 0"),
     "an input scale without its mean": (
         "att", attr("_x_mean", {"json": None}), r"attributes _x_mean and _x_scale: the input scaling has one without"),

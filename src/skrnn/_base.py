@@ -203,8 +203,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         Y, sw = self._encode_targets(y, seqs, sw, first, classes)
         if sw.sum() <= 0:
             raise ValueError("sample_weight sums to zero; at least one sequence needs a positive weight.")
+        n_members = self._check_n_estimators(seqs.n_samples, first, incremental)
         if first:  # input scaling statistics and patch size (skrnn._preprocessing), fixed like the architecture
-            fit_input(self, seqs, sw, self._sequence_output)
+            fit_input(self, seqs, sw, self._sequence_output, n_members)
         else:
             check_input_settings(self)
         seqs = prepare_input(self, seqs)
@@ -221,7 +222,6 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
                 f"{', '.join(changed)} changed since they were fitted ({self._arch}). Fit from scratch "
                 "(warm_start=False) to change the architecture."
             )
-        n_members = self._check_n_estimators(seqs.n_samples, first, incremental)
         if first:
             self._random_state = check_random_state(self.random_state)
             self._arch = arch
@@ -273,7 +273,9 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         n = getattr(self, "n_estimators_", 1)
         if n == 1:
             return Network(self._arch, self._head, self._sequence_output)
-        return Ensemble(self._arch, self._head, self._sequence_output, n)
+        patches = getattr(self, "patch_size_", 1)
+        return Ensemble(self._arch, self._head, self._sequence_output, n,
+                        patches if isinstance(patches, tuple) else None)
 
     def _train_config(self, incremental, model=None):
         schedule = as_schedule(self.learning_rate_schedule)

@@ -16,9 +16,10 @@ INPUT_ATTRIBUTES = """\
 scale_input_ : {'none', 'global', 'sequence'}
         How the input is scaled (the resolved ``scale_input``).
 
-    patch_size_ : int
+    patch_size_ : int or tuple of int
         Consecutive time steps read as one recurrent step (the resolved
-        ``patch_size``)."""
+        ``patch_size``); a tuple with one entry per network when the
+        networks of an ensemble read different patch sizes."""
 
 ENSEMBLE_ATTRIBUTES = """\
 n_estimators_ : int

@@ -64,7 +64,7 @@ states over each sequence's own valid steps (padding never counts); and
 pooling); ``'last_mean'`` feeds the head the final state and the mean side
 by side (twice the features). Pooled readouts let every step reach the head directly, which
 matters for long sequences. Ignored with ``return_sequences=True``."""),
-    "patch_size": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
+    "patch_size": Param("'auto', 'multiscale' or int", [StrOptions({"auto", "multiscale"}), _positive_int], """\
 Read this many consecutive time steps as one recurrent step of
 ``patch_size * n_features`` inputs (non-overlapping patches; a shorter last
 patch is completed with zeros, so ragged sequences keep their own lengths).
@@ -73,8 +73,14 @@ shorter paths for the gradient. ``'auto'`` picks the smallest patch that
 reads a training sequence of the median length in at most 32 steps (1 for
 sequences of up to 32 steps, 5 for length 150, 46 for length 1460; with
 ragged lengths the median keeps a few long sequences from squeezing the
-typical one into a handful of steps); the fitted value is ``patch_size_``.
-Must be 1 (or ``'auto'``) with ``return_sequences=True``."""),
+typical one into a handful of steps). ``'multiscale'``: with several
+networks (``n_estimators``) each reads its own patches, aiming at 32, 16 and
+48 steps in turn (length 150: patches of 5, 10, 4, 5, 10), so that their
+average mixes fine and coarse views of the series; worth a try (or a grid
+search against ``'auto'``) where the best single scale is unknown. The
+fitted value is ``patch_size_``: an int, or one per network when they
+differ. Must be 1 (or ``'auto'``/``'multiscale'``) with
+``return_sequences=True``."""),
     "scale_input": Param("{'auto', 'global', 'sequence'} or bool", [StrOptions({"auto", "global", "sequence"}),
                                                                   "boolean"], """\
 How input features are scaled before the network reads them; the statistics

@@ -22,6 +22,10 @@ from ._validation import Sequences, check_sequences
 
 # patch_size='auto' aims at this many recurrent steps for a training sequence of the median length
 AUTO_PATCH_STEPS = 32
+# patch_size='multiscale': the networks of an ensemble (n_estimators) aim at these in turn, so that they
+# read the series at several scales (benchmarks/results/sequences.txt, 2026-12-08: no better than 'auto' on
+# the classification sets on average, better on the three regression sets; not the default)
+MULTISCALE_PATCH_STEPS = (32, 16, 48)
 # scale_input='auto' standardises each sequence by itself when, for some feature, the median spread within a
 # sequence is above zero but below this fraction of the spread over the whole training set: global
 # standardisation would then leave most sequences nearly flat (e.g. currents of appliances whose amplitudes
@@ -65,6 +69,15 @@ def auto_patch_size(lengths, target=AUTO_PATCH_STEPS):
     sequences; 46 for length-1460 series, i.e. 32 steps). The median, not the longest, so that with
     ragged lengths a few long sequences do not squeeze the typical one into a handful of steps."""
     return max(1, math.ceil(float(np.median(lengths)) / target))
+
+
+def multiscale_patch_sizes(lengths, n_members):
+    """``patch_size='multiscale'`` for ``n_members`` networks: member ``k`` aims at
+    ``MULTISCALE_PATCH_STEPS[k % 3]`` recurrent steps (32, 16, 48, 32, ...); an int when they all come
+    out equal (one network, or short sequences), else a tuple with one patch size per member."""
+    steps = MULTISCALE_PATCH_STEPS
+    sizes = tuple(auto_patch_size(lengths, steps[k % len(steps)]) for k in range(n_members))
+    return sizes[0] if len(set(sizes)) == 1 else sizes
 
 
 def per_sequence_moments(seqs):
@@ -125,11 +138,12 @@ def patch(seqs, p):
 
 
 # ------------------------------------------------------------ estimator hooks
-def fit_input(estimator, seqs, sample_weight, sequence_output):
+def fit_input(estimator, seqs, sample_weight, sequence_output, n_members=1):
     """At an estimator's first fit: the resolved ``scale_input_`` and its statistics (``_x_mean``,
     ``_x_scale``: per-feature moments of what the network reads, None when off; with ``'sequence'``
     also ``_x_floor``, the smallest standard deviation a sequence is divided by) and the resolved
-    ``patch_size_``. Later fits (``warm_start``, ``partial_fit``) keep them."""
+    ``patch_size_`` (a tuple when the ``n_members`` networks read different patch sizes, see
+    :func:`multiscale_patch_sizes`). Later fits (``warm_start``, ``partial_fit``) keep them."""
     setting = getattr(estimator, "scale_input", False)
     moments = None if setting is False else sequence_moments(seqs, sample_weight)  # once, for both uses
     mode = resolve_scaling(setting, seqs, sample_weight, moments)
@@ -147,18 +161,19 @@ def fit_input(estimator, seqs, sample_weight, sequence_output):
     if not hasattr(estimator, "patch_size"):  # e.g. the forecaster's windows: read step by step
         return
     size = estimator.patch_size
-    if size == "auto":
-        size = 1 if sequence_output else auto_patch_size(seqs.lengths)
+    if size in ("auto", "multiscale"):
+        size = (1 if sequence_output else auto_patch_size(seqs.lengths) if size == "auto"
+                else multiscale_patch_sizes(seqs.lengths, n_members))
     elif size > 1 and sequence_output:
         raise ValueError(f"patch_size={size} reads {size} steps as one, so there is no output per step; "
                          "return_sequences=True needs patch_size=1 (or 'auto').")
-    estimator.patch_size_ = int(size)
+    estimator.patch_size_ = size if isinstance(size, tuple) else int(size)
 
 
 def check_input_settings(estimator):
     """A later fit (``warm_start``, ``partial_fit``) must not ask for another patch size."""
     size, fitted = getattr(estimator, "patch_size", 1), getattr(estimator, "patch_size_", 1)
-    if size != "auto" and size != fitted:
+    if size not in ("auto", "multiscale") and size != fitted:
         raise ValueError(f"patch_size changed to {size} since the model was fitted with patch_size_={fitted}; "
                          "fit from scratch (warm_start=False) to change it.")
 
@@ -166,13 +181,15 @@ def check_input_settings(estimator):
 def prepare_input(estimator, seqs):
     """Validated sequences as the network reads them: with ``scale_input_='sequence'`` each sequence
     standardised by itself with its level and amplitude appended (:func:`sequence_features`), then
-    standardised with the fitted statistics, then patched. Models saved before these options existed
-    read their input unchanged."""
+    standardised with the fitted statistics, then patched (not when the networks of an ensemble read
+    different patch sizes: each patches its own minibatches, :class:`~skrnn._nn.ensemble.Ensemble`).
+    Models saved before these options existed read their input unchanged."""
     if getattr(estimator, "_x_floor", None) is not None:
         seqs = sequence_features(seqs, estimator._x_floor)
     if getattr(estimator, "_x_mean", None) is not None:
         seqs = standardise(seqs, estimator._x_mean, estimator._x_scale)
-    return patch(seqs, getattr(estimator, "patch_size_", 1))
+    size = getattr(estimator, "patch_size_", 1)
+    return seqs if isinstance(size, tuple) else patch(seqs, size)
 
 
 # ---------------------------------------------------------------- transformer

@@ -15,8 +15,15 @@ The members' parameters are stacked in one flat buffer, member ``k`` owning
 * Inference: :meth:`Ensemble.predict` is the mean of the members' head
   outputs (probabilities for a classifier, the standardised prediction for a
   regressor); :meth:`Ensemble.embed` concatenates the members' embeddings.
+* Patch sizes (``patches``): members may read the input at different
+  scales. Member ``k`` then reads ``patches[k]`` consecutive steps of the
+  batch as one recurrent step (:func:`patch_time_major`, the time-major twin
+  of :func:`skrnn._preprocessing.patch`), so its network has
+  ``patches[k] * n_features`` inputs and a parameter slice of its own size.
 * State dicts name member ``k``'s tensors ``estimators.{k}.<name>``.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,26 +32,63 @@ from .network import Network
 PREFIX = "estimators."
 
 
+def patch_time_major(X, lengths, p):
+    """A time-major batch ``X`` ``(T, B, D)`` read ``p`` steps at a time: ``(ceil(T / p), B, p * D)``
+    (step-major within a patch, the last patch completed with zeros) and lengths ``ceil(L / p)``."""
+    if p == 1:
+        return X, lengths
+    T, B, D = X.shape
+    Tp = -(-T // p)
+    out = np.zeros((Tp * p, B, D), dtype=X.dtype)
+    out[:T] = X
+    out = np.ascontiguousarray(out.reshape(Tp, p, B, D).transpose(0, 2, 1, 3)).reshape(Tp, B, p * D)
+    return out, -(-np.asarray(lengths) // p)
+
+
 class Ensemble:
     """``n_members`` independent :class:`Network` s of one architecture over one stacked buffer.
+
+    ``patches``: None (every member reads the input as it is), or one patch
+    size per member; ``arch.n_features`` is then the width of one unpatched
+    step, and member ``k``'s network reads ``patches[k]`` times as many.
 
     Implements the training loop's Objective protocol and the inference
     methods of :class:`Network` (``predict``, ``embed``), so an estimator uses
     either one interchangeably.
     """
 
-    def __init__(self, arch, head, sequence_output, n_members):
+    def __init__(self, arch, head, sequence_output, n_members, patches=None):
+        if patches is not None and len(patches) != n_members:
+            raise ValueError(f"{len(patches)} patch sizes for {n_members} members")
+        self.patches = None if patches is None else tuple(int(p) for p in patches)
         # one Network per member: each keeps the named views of its own slice cached
-        self.members = [Network(arch, head, sequence_output) for _ in range(n_members)]
+        self.members = [Network(arch if patches is None else replace(arch, n_features=arch.n_features * p), head,
+                                sequence_output) for p in (patches or [1] * n_members)]
         self.arch, self.head, self.sequence_output = arch, head, sequence_output
         self.n_members = n_members
-        self.member_size = self.members[0].size
-        self.member_slices = [(k * self.member_size, (k + 1) * self.member_size) for k in range(n_members)]
+        ends = np.cumsum([0] + [net.size for net in self.members])
+        self.member_slices = [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:], strict=True)]
         self._split_cache = {}
 
     @property
     def size(self):
-        return self.n_members * self.member_size
+        return self.member_slices[-1][1]
+
+    def _inputs(self, X, lengths):
+        """``(X, lengths)`` as each member reads them."""
+        if self.patches is None:
+            return [(X, lengths)] * self.n_members
+        cache = {}
+        for p in self.patches:
+            if p not in cache:
+                cache[p] = patch_time_major(X, lengths, p)
+        return [cache[p] for p in self.patches]
+
+    def _batches(self, batch):
+        """``batch`` as each member reads it."""
+        if self.patches is None:
+            return [batch] * self.n_members
+        return [batch._replace(X=X, lengths=L) for X, L in self._inputs(batch.X, batch.lengths)]
 
     def split(self, flat):
         """Member views of ``flat``, cached by identity (as :class:`Network` caches its named views)."""
@@ -61,25 +105,26 @@ class Ensemble:
 
     # ------------------------------------------- the training loop's protocol
     def weight_mask(self):
-        return np.tile(self.members[0].weight_mask(), self.n_members)
+        return np.concatenate([net.weight_mask() for net in self.members])
 
     def loss_and_grad(self, params, grad, batch, masks):
         total, wsum = 0.0, 0.0
-        for k, (net, p, g) in enumerate(zip(self.members, self.split(params), self.split(grad), strict=True)):
-            loss, wsum = net.loss_and_grad(p, g, batch, None if masks is None else self._member_masks(masks, k))
+        for k, (net, p, g, b) in enumerate(zip(self.members, self.split(params), self.split(grad),
+                                                self._batches(batch), strict=True)):
+            loss, wsum = net.loss_and_grad(p, g, b, None if masks is None else self._member_masks(masks, k))
             total += loss
         return total / self.n_members, wsum
 
     def evaluate(self, params, batch):
         total, weight = 0.0, 0.0
-        for net, p in zip(self.members, self.split(params), strict=True):
-            loss, weight = net.evaluate(p, batch)
+        for net, p, b in zip(self.members, self.split(params), self._batches(batch), strict=True):
+            loss, weight = net.evaluate(p, b)
             total += loss
         return total / self.n_members, weight
 
     def dropout_shapes(self, batch):
-        shapes = self.members[0].dropout_shapes(batch)
-        return {f"{k}/{name}": s for k in range(self.n_members) for name, s in shapes.items()}
+        return {f"{k}/{name}": s for k, (net, b) in enumerate(zip(self.members, self._batches(batch), strict=True))
+                for name, s in net.dropout_shapes(b).items()}
 
     @staticmethod
     def _member_masks(masks, k):
@@ -89,17 +134,17 @@ class Ensemble:
     # --------------------------------------------------------------- inference
     def predict(self, flat, X, lengths):
         """Mean of the members' head outputs."""
-        parts = self.split(flat)
-        out = self.members[0].predict(parts[0], X, lengths).copy()
-        for net, p in zip(self.members[1:], parts[1:], strict=True):
-            out += net.predict(p, X, lengths)
+        out = None
+        for net, p, (Xk, Lk) in zip(self.members, self.split(flat), self._inputs(X, lengths), strict=True):
+            P = net.predict(p, Xk, Lk)
+            out = P.copy() if out is None else out + P
         out /= self.n_members
         return out
 
     def embed(self, flat, X, lengths):
         """The members' embeddings side by side: ``(B, n_members * H * dirs)``."""
-        return np.concatenate([net.embed(p, X, lengths) for net, p in zip(self.members, self.split(flat),
-                                                                            strict=True)], axis=-1)
+        return np.concatenate([net.embed(p, Xk, Lk) for net, p, (Xk, Lk) in
+                               zip(self.members, self.split(flat), self._inputs(X, lengths), strict=True)], axis=-1)
 
     # ------------------------------------------------------------- parameters
     def initialize(self, rng, dtype, initializer="xavier_uniform", recurrent_initializer="orthogonal"):
@@ -135,6 +180,6 @@ class Ensemble:
         return np.concatenate(parts)
 
     def tensor_slices(self):
-        base = self.members[0].tensor_slices()
-        return {f"{PREFIX}{k}.{name}": (a + off, b + off) for k, (off, _) in enumerate(self.member_slices)
-                for name, (a, b) in base.items()}
+        return {f"{PREFIX}{k}.{name}": (a + off, b + off) for k, (net, (off, _)) in
+                enumerate(zip(self.members, self.member_slices, strict=True))
+                for name, (a, b) in net.tensor_slices().items()}

@@ -13,6 +13,8 @@
 this schema too, so a new attribute fails at ``save`` (and in the round-trip tests) with its name.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._compat import InvalidParameterError, validate_parameter_constraints
@@ -32,6 +34,13 @@ BOS, UNK = "<bos>", "<unk>"  # as in skrnn._text (importing it here would import
 # ------------------------------------------------------------- value checks
 def _int(lo):
     return lambda v: None if is_int(v) and v >= lo else f"is {short(v)}; expected an integer >= {lo}"
+
+
+def _patch_sizes(v):
+    """``patch_size_``: an int >= 1, or a tuple of them (one per network of an ensemble)."""
+    if is_int(v) and v >= 1 or isinstance(v, tuple) and len(v) >= 2 and all(is_int(p) and p >= 1 for p in v):
+        return None
+    return f"is {short(v)}; expected an integer >= 1 or a tuple of them (one per network)"
 
 
 def _bool(v):
@@ -130,7 +139,7 @@ NETWORK = {"n_features_in_": _int(1), "feature_names_in_": _str_array, "_input_l
 TARGETS = {"_y_1d": _bool, "_y_mean": _float_array(), "_y_scale": _float_array(positive=True)}
 INPUTS = {"_x_mean": _none_or(_float_array()), "_x_scale": _none_or(_float_array(positive=True)),  # scale_input
           "scale_input_": _one_of("none", "global", "sequence"), "_x_floor": _none_or(_float_array(positive=True)),
-          "patch_size_": _int(1)}
+          "patch_size_": _patch_sizes}
 ENSEMBLE = {"n_estimators_": _int(1)}  # networks stacked in _flat (n_estimators)
 # absent without column names / in files of skrnn 0.1.0 (whose sequence-to-sequence regressor had null
 # validation curves)
@@ -232,6 +241,8 @@ def _inputs(a, n_features):
     layout, n_in = a["_input_layout"], a["n_features_in_"]
     per_step = 1 if layout == "2d" else n_in
     patch = a.get("patch_size_", 1)
+    if isinstance(patch, tuple):  # the networks patch their own input: the architecture reads one step
+        patch = 1
     mean, scale, floor = a.get("_x_mean"), a.get("_x_scale"), a.get("_x_floor")
     if (mean is None) != (scale is None):
         raise Corrupt("attributes _x_mean and _x_scale: the input scaling has one without the other")
@@ -268,7 +279,14 @@ def _network(a):
     # an ensemble keeps its networks' weights one after the other: the forecaster's members, or the
     # classifier's and regressor's n_estimators_ networks
     n = len(a["_members"]) if a.get("_members") else a.get("n_estimators_", 1)
-    _weights(a, n * Layout(arch).size, _describe(arch), n)
+    patches = a.get("patch_size_", 1)
+    if isinstance(patches, tuple):  # networks reading patches of different sizes
+        if len(patches) != n:
+            raise Corrupt(f"attribute patch_size_ has {len(patches)} patch sizes for {n} network(s)")
+        size = sum(Layout(replace(arch, n_features=arch.n_features * p)).size for p in patches)
+    else:
+        size = n * Layout(arch).size
+    _weights(a, size, _describe(arch), n)
     _inputs(a, arch.n_features)
     if a["n_outputs_"] != arch.n_outputs:
         raise Corrupt(f"attribute n_outputs_ is {a['n_outputs_']}, but the network has {arch.n_outputs} outputs")
