@@ -250,3 +250,26 @@ def test_members_reading_different_patch_sizes_survive_save_warm_start_and_state
     assert back.patch_size_ == clf.patch_size_ and back.n_iter_ == 4
     with pytest.raises(ValueError, match="patch_size changed to 3 since the model was fitted with patch_size_="):
         back.set_params(patch_size=3).fit(X, y)
+
+
+def test_each_network_reads_the_training_set_in_its_own_order():
+    from skrnn._training import MemberBatches, SequenceBatches
+    from skrnn._validation import Sequences
+
+    rng = np.random.default_rng(7)
+    L = rng.integers(3, 9, size=40)
+    X = rng.normal(size=(40, 8, 1)) * (np.arange(8)[None, :, None] < L[:, None, None])
+    X[:, 0, 0] = np.arange(40)  # each sequence's id in its first step
+    inner = SequenceBatches(Sequences(X, L, "3d"), np.zeros((40, 1)), np.ones(40), False, 64, np.float64, 4)
+    batches = MemberBatches(inner, 3)
+    for shuffle in (True, False):
+        seen = [[] for _ in range(3)]
+        for step, count in batches.epoch(np.random.RandomState(0), shuffle):
+            assert len(step) == 3 and count == len(step[0].lengths)
+            for k, b in enumerate(step):
+                seen[k].append(b.X[0, :, 0].astype(int))
+        for k in range(3):
+            assert sorted(np.concatenate(seen[k])) == list(range(40))  # every sequence once per epoch
+        orders = [np.concatenate(s) for s in seen]
+        differ = [not np.array_equal(orders[0], orders[k]) for k in (1, 2)]
+        assert differ == [shuffle, shuffle]

@@ -34,6 +34,7 @@ from ._parameters import parameter_constraints
 from ._preprocessing import check_input_settings, fit_input, prepare_input
 from ._training import (
     History,
+    MemberBatches,
     SequenceBatches,
     TrainConfig,
     TrainState,
@@ -336,6 +337,8 @@ class BaseRNN(CallbackSupportMixin, DeclaredParametersMixin, VersionedPickleMixi
         try:
             with single_threaded_blas():
                 batches = SequenceBatches(seqs, Y, sw, sequence_output, bs, dtype, n_batches)
+                if getattr(objective, "n_members", 1) > 1:  # each network shuffles the set its own way
+                    batches = MemberBatches(batches, objective.n_members)
                 fit_epochs(objective, self._flat, batches, config, state, validation, hooks)
         finally:
             self._set_history(state.history)

@@ -109,7 +109,8 @@ the first chunk representative.
 The resolved choice is ``scale_input_``."""),
     "n_estimators": Param("'auto' or int", [StrOptions({"auto"}), _positive_int], """\
 Number of networks trained side by side from different random initial
-weights (each on the same minibatches, with its own dropout masks) and
+weights (each reading the training set in its own shuffled order, with
+its own dropout masks) and
 averaged: :meth:`predict_proba` is the mean of the members' probabilities
 (a regressor predicts the mean of their predictions). Averaging removes
 much of the variance a small training set leaves between seeds, at the

@@ -27,7 +27,8 @@ in the objective; this module only decides what to compute next.  Modelled on
 ``MLPClassifier._fit_stochastic``.  An objective with ``member_slices``
 (:class:`~skrnn._nn.ensemble.Ensemble`: several networks on one stacked
 buffer) has each slice's gradient clipped on its own and its penalty averaged
-over the members, so that each member trains as it would alone.
+over the members, so that each member trains as it would alone;
+:class:`MemberBatches` gives each its own minibatch order.
 """
 
 import math
@@ -80,6 +81,29 @@ class Batch(NamedTuple):
     lengths: np.ndarray
     Y: np.ndarray
     sample_weight: np.ndarray
+
+
+class MemberBatches:
+    """The minibatches of :class:`SequenceBatches` ``inner`` in an order of each member's own: each epoch
+    yields, step by step, a tuple of ``n_members`` batches (of the same sizes, within one sequence), member
+    ``k`` reading the set in an order drawn from its own random generator, as if it trained alone. Member 0
+    reads the order the loop's generator draws; the others' generators are seeded from it at the first
+    epoch. Without shuffling every member reads the set in order, so all see the same batches."""
+
+    def __init__(self, inner, n_members):
+        self.inner, self.n_members, self.n = inner, n_members, inner.n
+        self._rngs = None
+
+    def epoch(self, rng, shuffle):
+        if not shuffle:
+            for batch, count in self.inner.epoch(rng, False):
+                yield (batch,) * self.n_members, count
+            return
+        if self._rngs is None:
+            self._rngs = [np.random.RandomState(s) for s in rng.randint(0, 2**31 - 1, size=self.n_members - 1)]
+        epochs = [self.inner.epoch(rng, True)] + [self.inner.epoch(r, True) for r in self._rngs]
+        for steps in zip(*epochs, strict=True):
+            yield tuple(b for b, _ in steps), steps[0][1]
 
 
 # batch_size='auto' of the classifier and regressor: one batch below AUTO_SPLIT_FROM sequences, then at

@@ -5,13 +5,17 @@ The members' parameters are stacked in one flat buffer, member ``k`` owning
 (:func:`skrnn._training.fit_epochs`), the optimiser, the estimator's fitted
 ``_flat`` and its persistence see one buffer, as for a single network.
 
-* Training: every member sees the same minibatch; the objective's loss is the
-  mean of the members' losses and its gradient the members' own gradients
-  side by side (so Adam, which works per entry, and the L2/L1 penalty update
-  each member exactly as it would be updated alone).  ``member_slices``
-  tells the loop to clip each member's gradient on its own.  Members differ
-  by their initial weights (drawn one after the other from the estimator's
-  random generator) and their dropout masks.
+* Training: a step's batch is one :class:`~skrnn._training.Batch` for
+  every member, or a tuple with one per member (the classifier's and
+  regressor's training batches, :class:`~skrnn._training.MemberBatches`:
+  each member reads the set in its own shuffled order); the objective's loss
+  is the mean of the members' losses and its gradient the members' own
+  gradients side by side (so Adam, which works per entry, and the L2/L1
+  penalty update each member exactly as it would be updated alone).
+  ``member_slices`` tells the loop to clip each member's gradient on its
+  own.  Members differ by their initial weights (drawn one after the other
+  from the estimator's random generator), their minibatch orders and their
+  dropout masks.
 * Inference: :meth:`Ensemble.predict` is the mean of the members' head
   outputs (probabilities for a classifier, the standardised prediction for a
   regressor); :meth:`Ensemble.embed` concatenates the members' embeddings.
@@ -85,10 +89,14 @@ class Ensemble:
         return [cache[p] for p in self.patches]
 
     def _batches(self, batch):
-        """``batch`` as each member reads it."""
+        """``batch`` as each member reads it: one batch for all, or a tuple with one per member
+        (:class:`~skrnn._training.MemberBatches`)."""
+        if not isinstance(batch, tuple) or hasattr(batch, "_fields"):  # a Batch (a NamedTuple) for all
+            batch = (batch,) * self.n_members
         if self.patches is None:
-            return [batch] * self.n_members
-        return [batch._replace(X=X, lengths=L) for X, L in self._inputs(batch.X, batch.lengths)]
+            return list(batch)
+        return [b._replace(X=X, lengths=L) for b, p in zip(batch, self.patches, strict=True)
+                for X, L in [patch_time_major(b.X, b.lengths, p)]]
 
     def split(self, flat):
         """Member views of ``flat``, cached by identity (as :class:`Network` caches its named views)."""
