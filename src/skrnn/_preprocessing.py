@@ -161,12 +161,15 @@ def fit_input(estimator, seqs, sample_weight, sequence_output, n_members=1):
     if not hasattr(estimator, "patch_size"):  # e.g. the forecaster's windows: read step by step
         return
     size = estimator.patch_size
-    if size in ("auto", "multiscale"):
-        size = (1 if sequence_output else auto_patch_size(seqs.lengths) if size == "auto"
-                else multiscale_patch_sizes(seqs.lengths, n_members))
+    if sequence_output and size in ("auto", "multiscale"):
+        size = 1
+    elif size == "auto":
+        size = auto_patch_size(seqs.lengths)
+    elif size == "multiscale":
+        size = multiscale_patch_sizes(seqs.lengths, n_members)
     elif size > 1 and sequence_output:
         raise ValueError(f"patch_size={size} reads {size} steps as one, so there is no output per step; "
-                         "return_sequences=True needs patch_size=1 (or 'auto').")
+                         "return_sequences=True needs patch_size=1 (or 'auto'/'multiscale').")
     estimator.patch_size_ = size if isinstance(size, tuple) else int(size)
 
 

@@ -85,7 +85,7 @@ class Batch(NamedTuple):
 
 class MemberBatches:
     """The minibatches of :class:`SequenceBatches` ``inner`` in an order of each member's own: each epoch
-    yields, step by step, a tuple of ``n_members`` batches (of the same sizes, within one sequence), member
+    yields, step by step, a list of ``n_members`` batches (of the same sizes, within one sequence), member
     ``k`` reading the set in an order drawn from its own random generator, as if it trained alone. Member 0
     reads the order the loop's generator draws; the others' generators are seeded from it at the first
     epoch. Without shuffling every member reads the set in order, so all see the same batches."""
@@ -97,13 +97,13 @@ class MemberBatches:
     def epoch(self, rng, shuffle):
         if not shuffle:
             for batch, count in self.inner.epoch(rng, False):
-                yield (batch,) * self.n_members, count
+                yield [batch] * self.n_members, count
             return
         if self._rngs is None:
             self._rngs = [np.random.RandomState(s) for s in rng.randint(0, 2**31 - 1, size=self.n_members - 1)]
         epochs = [self.inner.epoch(rng, True)] + [self.inner.epoch(r, True) for r in self._rngs]
         for steps in zip(*epochs, strict=True):
-            yield tuple(b for b, _ in steps), steps[0][1]
+            yield [b for b, _ in steps], steps[0][1]
 
 
 # batch_size='auto' of the classifier and regressor: one batch below AUTO_SPLIT_FROM sequences, then at

@@ -6,7 +6,7 @@ The members' parameters are stacked in one flat buffer, member ``k`` owning
 ``_flat`` and its persistence see one buffer, as for a single network.
 
 * Training: a step's batch is one :class:`~skrnn._training.Batch` for
-  every member, or a tuple with one per member (the classifier's and
+  every member, or a list with one per member (the classifier's and
   regressor's training batches, :class:`~skrnn._training.MemberBatches`:
   each member reads the set in its own shuffled order); the objective's loss
   is the mean of the members' losses and its gradient the members' own
@@ -80,23 +80,27 @@ class Ensemble:
 
     def _inputs(self, X, lengths):
         """``(X, lengths)`` as each member reads them."""
-        if self.patches is None:
-            return [(X, lengths)] * self.n_members
-        cache = {}
-        for p in self.patches:
-            if p not in cache:
-                cache[p] = patch_time_major(X, lengths, p)
-        return [cache[p] for p in self.patches]
+        return self._patched([(X, lengths)] * self.n_members)
 
     def _batches(self, batch):
-        """``batch`` as each member reads it: one batch for all, or a tuple with one per member
+        """``batch`` as each member reads it: one Batch for all, or a list with one per member
         (:class:`~skrnn._training.MemberBatches`)."""
-        if not isinstance(batch, tuple) or hasattr(batch, "_fields"):  # a Batch (a NamedTuple) for all
-            batch = (batch,) * self.n_members
+        batches = batch if isinstance(batch, list) else [batch] * self.n_members
         if self.patches is None:
-            return list(batch)
-        return [b._replace(X=X, lengths=L) for b, p in zip(batch, self.patches, strict=True)
-                for X, L in [patch_time_major(b.X, b.lengths, p)]]
+            return batches
+        return [b._replace(X=X, lengths=L) for b, (X, L) in
+                zip(batches, self._patched([(b.X, b.lengths) for b in batches]), strict=True)]
+
+    def _patched(self, inputs):
+        """Member ``k``'s ``(X, lengths)`` of ``inputs[k]`` in its own patches, each input patched once
+        per patch size (members may share both)."""
+        if self.patches is None:
+            return inputs
+        cache = {}
+        for (X, L), p in zip(inputs, self.patches, strict=True):
+            if (id(X), p) not in cache:
+                cache[id(X), p] = patch_time_major(X, L, p)
+        return [cache[id(X), p] for (X, _), p in zip(inputs, self.patches, strict=True)]
 
     def split(self, flat):
         """Member views of ``flat``, cached by identity (as :class:`Network` caches its named views)."""
